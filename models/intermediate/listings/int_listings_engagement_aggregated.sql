@@ -1,0 +1,114 @@
+{#
+    Engagement per listing counted from the comments and bids tables themselves (the platform's
+    counters are kept beside them for comparison, never mixed in). In-window means between the
+    start and the end, both included; comments after the end are counted apart as post-outcome
+    data. The early window covers the first `early_signal_hours` hours only, so a model can
+    predict mid-auction without seeing the end.
+#}
+
+with
+
+listings as (
+    select * from {{ ref('int_listings_enriched') }}
+),
+
+comments as (
+    select * from {{ ref('stg_marketplace__comments') }}
+    where not has_blocking_issue
+),
+
+comment_sentiment as (
+    select * from {{ ref('int_comments_sentiment_scored') }}
+),
+
+bids as (
+    select * from {{ ref('stg_marketplace__bids') }}
+    where not has_blocking_issue
+),
+
+classified_comments as (
+    select
+        comments.listing_id,
+        comment_sentiment.sentiment_compound,
+        comments.posted_at >= listings.started_at
+        and (listings.ended_at is null or comments.posted_at <= listings.ended_at) as is_in_window,
+        comments.posted_at > listings.ended_at as is_after_end,
+        comments.posted_at >= listings.started_at
+        and comments.posted_at < listings.started_at + interval '{{ var("early_signal_hours") }} hours'
+        and (listings.ended_at is null or comments.posted_at <= listings.ended_at) as is_early,
+        coalesce(comments.user_id = listings.seller_id, false) as is_seller_response,
+        {#- A question is a commenter asking: the seller's own "?" is usually rhetorical or a reply. #}
+        coalesce(comments.user_id is distinct from listings.seller_id and comments.body like '%?%', false)
+            as is_question
+    from comments
+    inner join listings
+        on comments.listing_id = listings.listing_id
+    left join comment_sentiment
+        on comments.comment_id = comment_sentiment.comment_id
+),
+
+comment_counts as (
+    select
+        listing_id,
+        count(*) filter (where is_in_window) as comment_count,
+        count(*) filter (where is_in_window and is_question) as question_count,
+        count(*) filter (where is_in_window and is_seller_response) as seller_response_count,
+        avg(sentiment_compound) filter (where is_in_window) as avg_comment_sentiment,
+        count(*) filter (where is_after_end) as post_end_comment_count,
+        count(*) filter (where is_early) as early_comment_count,
+        count(*) filter (where is_early and is_question) as early_question_count,
+        count(*) filter (where is_early and is_seller_response) as early_seller_response_count,
+        avg(sentiment_compound) filter (where is_early) as early_avg_comment_sentiment
+    from classified_comments
+    group by listing_id
+),
+
+classified_bids as (
+    select
+        bids.listing_id,
+        bids.bid_amount,
+        bids.placed_at >= listings.started_at
+        and (listings.ended_at is null or bids.placed_at <= listings.ended_at) as is_in_window,
+        bids.placed_at >= listings.started_at
+        and bids.placed_at < listings.started_at + interval '{{ var("early_signal_hours") }} hours'
+        and (listings.ended_at is null or bids.placed_at <= listings.ended_at) as is_early
+    from bids
+    inner join listings
+        on bids.listing_id = listings.listing_id
+),
+
+bid_counts as (
+    select
+        listing_id,
+        count(*) filter (where is_in_window) as bid_count,
+        max(bid_amount) filter (where is_in_window) as max_bid_amount,
+        count(*) filter (where is_early) as early_bid_count,
+        max(bid_amount) filter (where is_early) as early_high_bid
+    from classified_bids
+    group by listing_id
+),
+
+final as (
+    select
+        listings.listing_id,
+        coalesce(comment_counts.comment_count, 0)::integer as comment_count,
+        coalesce(comment_counts.question_count, 0)::integer as question_count,
+        coalesce(comment_counts.seller_response_count, 0)::integer as seller_response_count,
+        round(comment_counts.avg_comment_sentiment::numeric, 4) as avg_comment_sentiment,
+        coalesce(comment_counts.post_end_comment_count, 0)::integer as post_end_comment_count,
+        coalesce(bid_counts.bid_count, 0)::integer as bid_count,
+        bid_counts.max_bid_amount,
+        coalesce(comment_counts.early_comment_count, 0)::integer as early_comment_count,
+        coalesce(comment_counts.early_question_count, 0)::integer as early_question_count,
+        coalesce(comment_counts.early_seller_response_count, 0)::integer as early_seller_response_count,
+        round(comment_counts.early_avg_comment_sentiment::numeric, 4) as early_avg_comment_sentiment,
+        coalesce(bid_counts.early_bid_count, 0)::integer as early_bid_count,
+        bid_counts.early_high_bid
+    from listings
+    left join comment_counts
+        on listings.listing_id = comment_counts.listing_id
+    left join bid_counts
+        on listings.listing_id = bid_counts.listing_id
+)
+
+select * from final

@@ -1,0 +1,80 @@
+{% set checks = [
+    {'reason': 'orphan_reference', 'when': 'listing_id is not null and not listing_exists', 'value': 'listing_id'},
+    {'reason': 'missing_required_value',
+     'when': 'listing_id is null or amount is null or placed_at is null',
+     'value': "'listing_id=' || coalesce(listing_id::text, '<null>') || '; amount=' || coalesce(amount::text, '<null>') || '; placed_at=' || coalesce(placed_at::text, '<null>')"},
+    {'reason': 'price_not_positive', 'when': 'amount <= 0', 'value': 'amount'},
+    {'reason': 'price_absurd', 'when': 'amount >= 50000000', 'value': 'amount'},
+    {'reason': 'future_timestamp', 'when': 'placed_at > _loaded_at', 'value': 'placed_at'},
+    {'reason': 'bid_outside_window',
+     'when': 'placed_at < listing_started_at or placed_at > listing_ended_at',
+     'value': "'placed_at=' || placed_at || '; window=' || coalesce(listing_started_at::text, '?') || ' .. ' || coalesce(listing_ended_at::text, 'live')"},
+    {'reason': 'bid_not_increasing',
+     'when': 'amount <= previous_amount',
+     'value': "'amount=' || amount || '; previous bid=' || previous_amount"},
+    {'reason': 'unknown_user_reference', 'when': 'bidder_id is not null and not bidder_exists', 'value': 'bidder_id'},
+] %}
+
+with
+
+source as (
+    select * from {{ source('marketplace', 'bids') }}
+),
+
+latest_delivery as (
+    {{ keep_latest_delivery('source', 'id', ['placed_at']) }}
+),
+
+listings as (
+    select distinct on (bat_listings.id)
+        bat_listings.id as listing_id,
+        bat_listings.started_at as listing_started_at,
+        bat_listings.ended_at as listing_ended_at
+    from {{ source('marketplace', 'bat_listings') }} as bat_listings
+    order by bat_listings.id asc, bat_listings._loaded_at desc
+),
+
+with_references as (
+    {#- Reasoned exception to "no joins in staging": bids must fall strictly inside their listing's
+        window (source contract), which only the listing knows. #}
+    select
+        latest_delivery.*,
+        listings.listing_started_at,
+        listings.listing_ended_at,
+        listings.listing_id is not null as listing_exists,
+        lag(latest_delivery.amount) over (
+            partition by latest_delivery.listing_id
+            order by latest_delivery.placed_at, latest_delivery.id
+        ) as previous_amount,
+        exists (
+            select 1 from {{ source('marketplace', 'users') }} as users
+            where users.id = latest_delivery.bidder_id
+        ) as bidder_exists
+    from latest_delivery
+    left join listings
+        on latest_delivery.listing_id = listings.listing_id
+),
+
+checked as (
+    select
+        with_references.*,
+        {{ dq_issue_columns(checks) }}
+    from with_references
+),
+
+renamed as (
+    select
+        id as bid_id,
+        listing_id,
+        case when bidder_exists then bidder_id end as bidder_id,
+        amount as bid_amount,
+        placed_at,
+        _loaded_at as loaded_at,
+        delivery_count,
+        dq_issues,
+        dq_evidence,
+        {{ dq_has_blocking_issue('bids') }} as has_blocking_issue
+    from checked
+)
+
+select * from renamed

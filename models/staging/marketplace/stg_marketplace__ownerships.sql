@@ -1,0 +1,78 @@
+{% set price_columns = ['acquisition_price', 'disposal_price'] %}
+{% set checks = [
+    {'reason': 'orphan_reference',
+     'when': 'not vehicle_exists or not owner_exists',
+     'value': "concat_ws('; ', case when not vehicle_exists then 'vehicle_id=' || vehicle_id end, case when not owner_exists then 'owner_id=' || owner_id end)"},
+    {'reason': 'missing_required_value',
+     'when': 'vehicle_id is null or owner_id is null or acquired_at is null',
+     'value': "'vehicle_id=' || coalesce(vehicle_id::text, '<null>') || '; owner_id=' || coalesce(owner_id::text, '<null>') || '; acquired_at=' || coalesce(acquired_at::text, '<null>')"},
+    {'reason': 'future_timestamp',
+     'when': dq_any(['acquired_at', 'disposed_at'], '{col} > _loaded_at::date'),
+     'value': dq_evidence(['acquired_at', 'disposed_at'], '{col} > _loaded_at::date')},
+    {'reason': 'ended_before_started',
+     'when': 'disposed_at < acquired_at',
+     'value': "'acquired_at=' || acquired_at || '; disposed_at=' || disposed_at"},
+    {'reason': 'price_not_positive',
+     'when': dq_any(price_columns, '{col} <= 0'),
+     'value': dq_evidence(price_columns, '{col} <= 0')},
+    {'reason': 'price_absurd',
+     'when': dq_any(price_columns, '{col} >= 50000000'),
+     'value': dq_evidence(price_columns, '{col} >= 50000000')},
+] %}
+
+with
+
+source as (
+    select * from {{ source('marketplace', 'ownerships') }}
+),
+
+latest_delivery as (
+    {{ keep_latest_delivery('source', 'id') }}
+),
+
+with_references as (
+    select
+        latest_delivery.*,
+        exists (
+            select 1 from {{ source('marketplace', 'vehicles') }} as vehicles
+            where vehicles.id = latest_delivery.vehicle_id
+        ) as vehicle_exists,
+        exists (
+            select 1 from {{ source('marketplace', 'users') }} as users
+            where users.id = latest_delivery.owner_id
+        ) as owner_exists
+    from latest_delivery
+),
+
+checked as (
+    select
+        with_references.*,
+        {{ dq_issue_columns(checks) }}
+    from with_references
+),
+
+renamed as (
+    select
+        id as ownership_id,
+        vehicle_id,
+        owner_id,
+        acquired_at as acquired_date,
+        disposed_at as disposed_date,
+        {%- for column in price_columns %}
+        case when {{ column }} > 0 and {{ column }} < 50000000 then {{ column }} end as {{ column }},
+        {%- endfor %}
+        coalesce(
+            case
+                when lower(btrim(acquired_via)) in ('bat', 'private', 'dealer', 'inheritance') then lower(btrim(acquired_via))
+            end,
+            'unknown'
+        ) as acquired_via,
+        _loaded_at as loaded_at,
+        delivery_count,
+        dq_issues,
+        dq_evidence,
+        {{ dq_has_blocking_issue('ownerships') }} as has_blocking_issue
+    from checked
+)
+
+select * from renamed

@@ -1,0 +1,80 @@
+{% set money_columns = ['labor_hours', 'parts_cost', 'total_cost'] %}
+{% set checks = [
+    {'reason': 'orphan_reference',
+     'when': 'not vehicle_exists or not technician_exists',
+     'value': "concat_ws('; ', case when not vehicle_exists then 'vehicle_id=' || vehicle_id end, case when not technician_exists then 'technician_id=' || technician_id end)"},
+    {'reason': 'missing_required_value',
+     'when': 'vehicle_id is null or performed_at is null',
+     'value': "'vehicle_id=' || coalesce(vehicle_id::text, '<null>') || '; performed_at=' || coalesce(performed_at::text, '<null>')"},
+    {'reason': 'future_timestamp', 'when': 'performed_at > _loaded_at::date', 'value': 'performed_at'},
+    {'reason': 'epoch_timestamp', 'when': "performed_at = date '1970-01-01'", 'value': 'performed_at'},
+    {'reason': 'unknown_enum_value',
+     'when': "lower(btrim(category)) not in ('maintenance', 'repair', 'restoration', 'modification', 'inspection') or category is null",
+     'value': 'category'},
+    {'reason': 'mileage_out_of_range',
+     'when': 'mileage_at_service < 0 or mileage_at_service > 2000000',
+     'value': 'mileage_at_service'},
+    {'reason': 'price_not_positive',
+     'when': dq_any(money_columns, '{col} < 0'),
+     'value': dq_evidence(money_columns, '{col} < 0')},
+    {'reason': 'price_absurd',
+     'when': dq_any(['parts_cost', 'total_cost'], '{col} >= 50000000'),
+     'value': dq_evidence(['parts_cost', 'total_cost'], '{col} >= 50000000')},
+    {'reason': 'control_characters', 'when': "description ~ " ~ control_character_pattern(), 'value': describe_odd_character('description', control_character_pattern())},
+    {'reason': 'zero_width_characters', 'when': "description ~ " ~ zero_width_pattern(), 'value': describe_odd_character('description', zero_width_pattern())},
+    {'reason': 'contains_email', 'when': "description ~ " ~ email_pattern(), 'value': mask_personal_data('description', email_pattern())},
+    {'reason': 'contains_phone', 'when': "description ~ " ~ phone_pattern(), 'value': mask_personal_data('description', phone_pattern())},
+] %}
+
+with
+
+source as (
+    select * from {{ source('marketplace', 'service_records') }}
+),
+
+latest_delivery as (
+    {{ keep_latest_delivery('source', 'id') }}
+),
+
+with_references as (
+    select
+        latest_delivery.*,
+        exists (
+            select 1 from {{ source('marketplace', 'vehicles') }} as vehicles
+            where vehicles.id = latest_delivery.vehicle_id
+        ) as vehicle_exists,
+        latest_delivery.technician_id is null or exists (
+            select 1 from {{ source('marketplace', 'technicians') }} as technicians
+            where technicians.id = latest_delivery.technician_id
+        ) as technician_exists
+    from latest_delivery
+),
+
+checked as (
+    select
+        with_references.*,
+        {{ dq_issue_columns(checks) }}
+    from with_references
+),
+
+renamed as (
+    select
+        id as work_order_id,
+        vehicle_id,
+        technician_id,
+        performed_at as performed_date,
+        case when not 'mileage_out_of_range' = any(dq_issues) then mileage_at_service end as mileage_at_service,
+        lower(btrim(category)) as work_category,
+        {{ scrub_pii(clean_text('description', 20000)) }} as description,
+        {%- for column in money_columns %}
+        case when {{ column }} >= 0 and {{ column }} < 50000000 then {{ column }} end as {{ column }},
+        {%- endfor %}
+        _loaded_at as loaded_at,
+        delivery_count,
+        dq_issues,
+        dq_evidence,
+        {{ dq_has_blocking_issue('service_records') }} as has_blocking_issue
+    from checked
+)
+
+select * from renamed

@@ -1,0 +1,51 @@
+{% set checks = [
+    {'reason': 'future_timestamp', 'when': 'started_at > _loaded_at::date', 'value': 'started_at'},
+    {'reason': 'placeholder_value',
+     'when': dq_any(['shop_name', 'certifications'], is_placeholder('{col}')),
+     'value': dq_evidence(['shop_name', 'certifications'], is_placeholder('{col}'))},
+    {'reason': 'unknown_user_reference', 'when': 'user_id is not null and not user_exists', 'value': 'user_id'},
+] %}
+
+with
+
+source as (
+    select * from {{ source('marketplace', 'technicians') }}
+),
+
+latest_delivery as (
+    {{ keep_latest_delivery('source', 'id') }}
+),
+
+with_references as (
+    select
+        latest_delivery.*,
+        exists (
+            select 1 from {{ source('marketplace', 'users') }} as users
+            where users.id = latest_delivery.user_id
+        ) as user_exists
+    from latest_delivery
+),
+
+checked as (
+    select
+        with_references.*,
+        {{ dq_issue_columns(checks) }}
+    from with_references
+),
+
+renamed as (
+    select
+        id as technician_id,
+        case when user_exists then user_id end as user_id,
+        {{ null_if_placeholder(clean_text('shop_name')) }} as shop_name,
+        {{ null_if_placeholder(clean_text('certifications')) }} as certifications,
+        case when not 'future_timestamp' = any(dq_issues) then started_at end as started_in_trade_date,
+        _loaded_at as loaded_at,
+        delivery_count,
+        dq_issues,
+        dq_evidence,
+        {{ dq_has_blocking_issue('technicians') }} as has_blocking_issue
+    from checked
+)
+
+select * from renamed

@@ -1,0 +1,48 @@
+{#
+    Accounts without their personal data: username, e-mail and phone stop here and never reach a
+    later layer.
+#}
+{% set checks = [
+    {'reason': 'future_timestamp', 'when': 'joined_at > _loaded_at', 'value': 'joined_at'},
+    {'reason': 'placeholder_value',
+     'when': dq_any(['user_type', 'location'], is_placeholder('{col}')),
+     'value': dq_evidence(['user_type', 'location'], is_placeholder('{col}'))},
+    {'reason': 'unknown_enum_value',
+     'when': "not " ~ is_placeholder('user_type') ~ " and lower(btrim(user_type)) not in ('private', 'dealer', 'shop')",
+     'value': 'user_type'},
+] %}
+
+with
+
+source as (
+    select * from {{ source('marketplace', 'users') }}
+),
+
+latest_delivery as (
+    {{ keep_latest_delivery('source', 'id') }}
+),
+
+checked as (
+    select
+        latest_delivery.*,
+        {{ dq_issue_columns(checks) }}
+    from latest_delivery
+),
+
+renamed as (
+    select
+        id as user_id,
+        case
+            when lower(btrim(user_type)) in ('private', 'dealer', 'shop') then lower(btrim(user_type))
+        end as user_type,
+        {{ null_if_placeholder(clean_text('location')) }} as location,
+        case when not 'future_timestamp' = any(dq_issues) then joined_at end as joined_at,
+        _loaded_at as loaded_at,
+        delivery_count,
+        dq_issues,
+        dq_evidence,
+        {{ dq_has_blocking_issue('users') }} as has_blocking_issue
+    from checked
+)
+
+select * from renamed

@@ -1,0 +1,1 @@
+"""Synthetic collector-car marketplace generator (the raw source tables of contextpack)."""

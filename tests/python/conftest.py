@@ -1,0 +1,136 @@
+"""Shared fixtures: a real local PostgreSQL, a generated dirty sample, one in-process `dbt build`.
+
+Set CONTEXTPACK_TEST_USE_ENV=1 to run against the server named by the PG* variables instead of the
+local throwaway warehouse (the tests create and drop their own databases there).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = ROOT / "scripts"
+if str(SCRIPTS) not in sys.path:
+    sys.path.insert(0, str(SCRIPTS))
+
+# The sample every data test reads: small enough for CI, dirty enough that every defect kind appears.
+SAMPLE_SCALE = float(os.environ.get("CONTEXTPACK_TEST_SCALE", "0.002"))
+SAMPLE_SEED = 20261126
+SAMPLE_DIRTY_RATE = 0.03
+TEST_DATABASE = "contextpack_pytest"
+TEST_SCHEMA = "pytest"
+
+
+@pytest.fixture(scope="session")
+def warehouse_env() -> dict[str, str]:
+    if os.environ.get("CONTEXTPACK_TEST_USE_ENV") == "1":
+        return {k: v for k, v in os.environ.items() if k.startswith("PG")}
+    import warehouse
+
+    env = warehouse.start(quiet=True)
+    os.environ.update(env)
+    return env
+
+
+def _admin_connection(warehouse_env: dict[str, str]) -> psycopg.Connection:
+    return psycopg.connect(dbname="postgres", autocommit=True)
+
+
+def _recreate_database(name: str, warehouse_env: dict[str, str]) -> str:
+    with _admin_connection(warehouse_env) as admin:
+        admin.execute(f'drop database if exists "{name}" with (force)')
+        admin.execute(f'create database "{name}"')
+    host, port, user = (os.environ.get(k, "") for k in ("PGHOST", "PGPORT", "PGUSER"))
+    return f"host={host} port={port} user={user} dbname={name}"
+
+
+def _drop_database(name: str, warehouse_env: dict[str, str]) -> None:
+    with _admin_connection(warehouse_env) as admin:
+        admin.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def scratch_dsn(warehouse_env):
+    """A fresh, empty database for one test, dropped afterwards."""
+    name = f"contextpack_scratch_{uuid.uuid4().hex[:10]}"
+    dsn = _recreate_database(name, warehouse_env)
+    yield dsn
+    _drop_database(name, warehouse_env)
+
+
+@dataclass
+class BuiltProject:
+    """The generated sample after `dbt build`: where each model landed and how to call dbt again."""
+
+    dsn: str
+    target_path: Path
+    relations: dict[str, str] = field(default_factory=dict)
+    generated: dict = field(default_factory=dict)
+    build_result: object = None
+
+    def relation(self, name: str) -> str:
+        return self.relations[name]
+
+    def dbt(self, *args: str):
+        return run_dbt(list(args), self.target_path)
+
+
+def run_dbt(args: list[str], target_path: Path):
+    from dbt.cli.main import dbtRunner
+
+    full = [*args, "--project-dir", str(ROOT), "--profiles-dir", str(ROOT), "--target-path", str(target_path)]
+    return dbtRunner().invoke(full)
+
+
+def _relations_from_manifest(target_path: Path) -> dict[str, str]:
+    manifest = json.loads((target_path / "manifest.json").read_text())
+    relations = {}
+    for node in list(manifest["nodes"].values()) + list(manifest["sources"].values()):
+        if node.get("relation_name") and node["resource_type"] in {"model", "seed", "snapshot"}:
+            relations[node["name"]] = node["relation_name"]
+        elif node["resource_type"] == "source":
+            relations[f"raw.{node['name']}"] = node["relation_name"]
+    return relations
+
+
+@pytest.fixture(scope="session")
+def built_project(warehouse_env) -> BuiltProject:
+    import generate_marketplace
+
+    dsn = _recreate_database(TEST_DATABASE, warehouse_env)
+    generated = generate_marketplace.generate(
+        dsn, scale=SAMPLE_SCALE, seed=SAMPLE_SEED, dirty_rate=SAMPLE_DIRTY_RATE, schema="raw"
+    )
+    os.environ["PGDATABASE"] = TEST_DATABASE
+    os.environ["DBT_SCHEMA"] = TEST_SCHEMA
+    os.environ["CONTEXTPACK_RAW_SCHEMA"] = "raw"
+    target_path = ROOT / "target" / "pytest"
+    result = run_dbt(["build", "--quiet"], target_path)
+    if not result.success:
+        failures = []
+        for node_result in getattr(result.result, "results", []) or []:
+            if str(node_result.status) not in {"success", "pass"}:
+                failures.append(f"{node_result.node.unique_id}: {node_result.status}: {node_result.message}")
+        pytest.fail("dbt build failed:\n" + "\n".join(failures or [str(result.exception)]))
+    return BuiltProject(
+        dsn=dsn,
+        target_path=target_path,
+        relations=_relations_from_manifest(target_path),
+        generated=generated,
+        build_result=result,
+    )
+
+
+@pytest.fixture(scope="session")
+def db(built_project) -> psycopg.Connection:
+    conn = psycopg.connect(built_project.dsn, autocommit=True)
+    yield conn
+    conn.close()

@@ -1,0 +1,467 @@
+"""Tests of scripts/generate_marketplace.py: CLI errors, contract, determinism, defects, realism."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "generate_marketplace.py"
+PYTHON = (
+    str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
+)
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from marketplace_gen.defects import TABLE_KINDS  # noqa: E402
+from marketplace_gen.runner import generate  # noqa: E402
+
+CONTRACT = {
+    "users": {
+        "id": "bigint",
+        "username": "text",
+        "email": "text",
+        "phone": "text",
+        "user_type": "text",
+        "location": "text",
+        "joined_at": "timestamp with time zone",
+    },
+    "vehicles": {
+        "id": "bigint",
+        "vin": "text",
+        "year": "integer",
+        "make": "text",
+        "model": "text",
+        "trim": "text",
+        "color": "text",
+        "interior_color": "text",
+        "mileage": "integer",
+        "transmission": "text",
+        "engine": "text",
+        "body_style": "text",
+        "drivetrain": "text",
+        "condition_rating": "numeric(3,1)",
+        "current_owner_id": "bigint",
+        "created_at": "timestamp with time zone",
+        "updated_at": "timestamp with time zone",
+    },
+    "bat_listings": {
+        "id": "bigint",
+        "vehicle_id": "bigint",
+        "seller_id": "bigint",
+        "lot_number": "text",
+        "url": "text",
+        "title": "text",
+        "description": "text",
+        "seller_type": "text",
+        "location": "text",
+        "started_at": "timestamp with time zone",
+        "ended_at": "timestamp with time zone",
+        "status": "text",
+        "high_bid": "numeric(12,2)",
+        "sale_price": "numeric(12,2)",
+        "no_reserve": "boolean",
+        "view_count": "integer",
+        "watcher_count": "integer",
+        "comment_count": "integer",
+        "bid_count": "integer",
+    },
+    "vehicle_images": {
+        "id": "uuid",
+        "vehicle_id": "bigint",
+        "listing_id": "bigint",
+        "work_order_id": "bigint",
+        "uploader_id": "bigint",
+        "image_url": "text",
+        "category": "text",
+        "position": "integer",
+        "width": "integer",
+        "height": "integer",
+        "taken_at": "timestamp with time zone",
+        "uploaded_at": "timestamp with time zone",
+    },
+    "comments": {
+        "id": "bigint",
+        "listing_id": "bigint",
+        "user_id": "bigint",
+        "parent_id": "bigint",
+        "body": "text",
+        "posted_at": "timestamp with time zone",
+        "likes": "integer",
+    },
+    "bids": {
+        "id": "bigint",
+        "listing_id": "bigint",
+        "bidder_id": "bigint",
+        "amount": "numeric(12,2)",
+        "placed_at": "timestamp with time zone",
+    },
+    "technicians": {
+        "id": "bigint",
+        "user_id": "bigint",
+        "shop_name": "text",
+        "certifications": "text",
+        "started_at": "date",
+    },
+    "service_records": {
+        "id": "bigint",
+        "vehicle_id": "bigint",
+        "technician_id": "bigint",
+        "performed_at": "date",
+        "mileage_at_service": "integer",
+        "category": "text",
+        "description": "text",
+        "labor_hours": "numeric(6,2)",
+        "parts_cost": "numeric(12,2)",
+        "total_cost": "numeric(12,2)",
+    },
+    "ownerships": {
+        "id": "bigint",
+        "vehicle_id": "bigint",
+        "owner_id": "bigint",
+        "acquired_at": "date",
+        "disposed_at": "date",
+        "acquisition_price": "numeric(12,2)",
+        "disposal_price": "numeric(12,2)",
+        "acquired_via": "text",
+    },
+}
+ORDER_KEY = {t: "id, _loaded_at" for t in CONTRACT}
+TRUTH_TABLES = ["_injected_defects", "_owner_archetypes", "_technician_profiles", "_generator_runs"]
+
+
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [PYTHON, str(SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def checksums(dsn: str, schema: str) -> dict:
+    out = {}
+    with psycopg.connect(dsn) as conn:
+        for t in list(CONTRACT) + ["_injected_defects", "_owner_archetypes", "_technician_profiles"]:
+            order = ORDER_KEY.get(t, "t::text")
+            row = conn.execute(
+                f"select md5(coalesce(string_agg(t::text, E'\\n' order by {order}, t::text), '')), count(*) "
+                f"from {schema}.{t} t"
+            ).fetchone()
+            out[t] = row
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# CLI
+# --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--scale", "0.001", "--seed", "1", "--bogus"],
+        ["--scale", "-1", "--seed", "1"],
+        ["--scale", "0", "--seed", "1"],
+        ["--scale", "11", "--seed", "1"],
+        ["--scale", "0.001", "--seed", "1", "--dirty-rate", "0.7"],
+        ["--scale", "0.001", "--seed", "1", "--dirty-rate", "-0.1"],
+        ["--scale", "abc", "--seed", "1"],
+        ["--seed", "1"],
+        ["--scale", "0.001", "--seed", "1", "--as-of", "yesterday"],
+        ["--scale", "0.001", "--seed", "1", "--dsn", "host=127.0.0.1 port=1 connect_timeout=2"],
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(args):
+    res = run_cli(*args)
+    assert res.returncode == 2, res
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, res.stderr
+    assert "error" in lines[0]
+    assert res.stdout == ""
+
+
+def test_help_explains_every_option():
+    res = run_cli("--help")
+    assert res.returncode == 0
+    for opt in ("--scale", "--seed", "--dirty-rate", "--schema", "--dsn", "--as-of", "--quiet"):
+        assert opt in res.stdout
+    assert "example" in res.stdout.lower()
+
+
+def test_cli_runs_and_prints_summary(scratch_dsn):
+    res = run_cli(
+        "--scale",
+        "0.0005",
+        "--seed",
+        "5",
+        "--dirty-rate",
+        "0.02",
+        "--dsn",
+        scratch_dsn,
+        "--schema",
+        "raw_cli",
+    )
+    assert res.returncode == 0, res.stderr
+    assert "rows/s" in res.stdout
+    for t in CONTRACT:
+        assert t in res.stdout
+    res = run_cli("--scale", "0.0005", "--seed", "5", "--dsn", scratch_dsn, "--schema", "raw_cli", "--quiet")
+    assert res.returncode == 0 and res.stdout == ""
+
+
+# ------------------------------------------------------------------------------------------------
+# contract + determinism
+# --------------------------------------------------------------------------------------------------
+def test_contract_tables_and_types(scratch_dsn):
+    res = generate(scratch_dsn, 0.0005, 3, 0.02, schema="raw")
+    assert set(res["rows"]) == set(CONTRACT)
+    with psycopg.connect(scratch_dsn) as conn:
+        rows = conn.execute(
+            """select c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
+               from pg_attribute a join pg_class c on c.oid = a.attrelid
+               join pg_namespace n on n.oid = c.relnamespace
+               where n.nspname = 'raw' and a.attnum > 0 and not a.attisdropped and c.relkind = 'r'"""
+        ).fetchall()
+        tables = {r[0] for r in rows}
+        assert set(CONTRACT) | set(TRUTH_TABLES) <= tables
+        got: dict = {}
+        for rel, col, typ, notnull in rows:
+            got.setdefault(rel, {})[col] = (typ, notnull)
+        for t, cols in CONTRACT.items():
+            assert {c: v[0] for c, v in got[t].items() if c != "_loaded_at"} == cols, t
+            assert got[t]["_loaded_at"] == ("timestamp with time zone", True), t
+            assert conn.execute(f"select count(*) from raw.{t}").fetchone()[0] > 0, t
+        # no primary keys or constraints on raw tables (duplicates must load)
+        ncons = conn.execute(
+            "select count(*) from pg_constraint k join pg_namespace n on n.oid = k.connamespace "
+            "where n.nspname = 'raw'"
+        ).fetchone()[0]
+        assert ncons == 0
+        run = conn.execute(
+            "select scale, seed, dirty_rate, generated_rows from raw._generator_runs"
+        ).fetchall()
+        assert len(run) == 1 and int(run[0][1]) == 3
+        assert run[0][3]["vehicle_images"] == res["rows"]["vehicle_images"]
+
+
+def test_deterministic_same_seed_and_differs_by_seed(scratch_dsn):
+    generate(scratch_dsn, 0.001, 11, 0.02, schema="raw_a")
+    generate(scratch_dsn, 0.001, 11, 0.02, schema="raw_b")
+    generate(scratch_dsn, 0.001, 12, 0.02, schema="raw_c")
+    a, b, c = (checksums(scratch_dsn, s) for s in ("raw_a", "raw_b", "raw_c"))
+    assert a == b
+    for t in CONTRACT:
+        assert a[t] != c[t], t
+    # regenerating into an existing schema replaces the tables
+    generate(scratch_dsn, 0.001, 11, 0.02, schema="raw_c")
+    assert checksums(scratch_dsn, "raw_c") == a
+
+
+# ------------------------------------------------------------------------------------------------
+# injected defects
+# --------------------------------------------------------------------------------------------------
+def test_every_defect_kind_is_injected_and_attributable(scratch_dsn):
+    generate(scratch_dsn, 0.001, 21, 0.02, schema="raw")
+    with psycopg.connect(scratch_dsn) as conn:
+        got = dict(
+            ((t, k), n)
+            for t, k, n in conn.execute(
+                "select table_name, defect_kind, count(*) from raw._injected_defects group by 1, 2"
+            ).fetchall()
+        )
+        for table, kinds in TABLE_KINDS.items():
+            for kind in kinds:
+                assert got.get((table, kind), 0) >= 3, (table, kind)
+        allowed = {ln.split(",")[1] for ln in (ROOT / "seeds" / "dq_rules.csv").read_text().splitlines()[1:]}
+        assert {k for _t, k in got} <= allowed | {"motorcycle_lot", "non_vehicle_lot"} or not allowed
+        # duplicate deliveries: the id appears twice, the copy later
+        for t in CONTRACT:
+            idt = "id::text"
+            bad = conn.execute(
+                f"""select count(*) from raw._injected_defects d
+                    where d.table_name = '{t}' and d.defect_kind = 'duplicate_delivery'
+                      and (select count(distinct _loaded_at) from raw.{t} x
+                           where x.{idt} = d.record_key) < 2"""
+            ).fetchone()[0]
+            assert bad == 0, t
+        # every recorded key exists in its table
+        for t in CONTRACT:
+            missing = conn.execute(
+                f"""select count(*) from raw._injected_defects d where d.table_name = '{t}'
+                    and not exists (select 1 from raw.{t} x where x.id::text = d.record_key)"""
+            ).fetchone()[0]
+            assert missing == 0, t
+        # orphans point nowhere; duplicate image urls keep the earlier upload
+        assert (
+            conn.execute(
+                """select count(*) from raw.comments c join raw._injected_defects d
+               on d.table_name = 'comments' and d.defect_kind = 'orphan_reference'
+               and d.record_key = c.id::text
+               where exists (select 1 from raw.bat_listings l where l.id = c.listing_id)"""
+            ).fetchone()[0]
+            == 0
+        )
+        assert (
+            conn.execute(
+                """select count(*) from raw.vehicle_images i join raw._injected_defects d
+               on d.table_name = 'vehicle_images' and d.defect_kind = 'duplicate_image_url'
+               and d.record_key = i.id::text
+               where not exists (select 1 from raw.vehicle_images o where o.image_url = i.image_url
+                                 and o.id <> i.id and o.uploaded_at < i.uploaded_at)"""
+            ).fetchone()[0]
+            == 0
+        )
+        assert (
+            conn.execute(
+                """select count(*) from raw.bat_listings l join raw._injected_defects d
+               on d.table_name = 'bat_listings' and d.defect_kind = 'oversized_text'
+               and d.record_key = l.id::text
+               where length(l.description) < 500000"""
+            ).fetchone()[0]
+            == 0
+        )
+        arche = conn.execute("select distinct archetype from raw._owner_archetypes").fetchall()
+        assert {a for (a,) in arche} <= {"collector", "flipper", "builder", "driver"}
+        prof = conn.execute("select count(*) from raw._technician_profiles").fetchone()[0]
+        assert prof == conn.execute("select count(distinct id) from raw.technicians").fetchone()[0]
+
+
+# ------------------------------------------------------------------------------------------------
+# realism on clean data (dirty-rate 0)
+# --------------------------------------------------------------------------------------------------
+EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+PHONE = r"\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}"
+
+
+def test_realism_on_clean_data(scratch_dsn):
+    res = generate(scratch_dsn, 0.002, 5, 0.0, schema="raw")
+    assert res["rows"]["vehicle_images"] > 0
+    with psycopg.connect(scratch_dsn) as conn:
+        q = conn.execute
+        kinds = {k for (k,) in q("select distinct defect_kind from raw._injected_defects").fetchall()}
+        assert kinds <= {"motorcycle_lot", "non_vehicle_lot"}
+        p10, p50, p90 = q("""select percentile_cont(array[0.1, 0.5, 0.9]) within group (order by high_bid)
+                             from raw.bat_listings where status = 'sold'""").fetchone()[0]
+        assert 3000 <= p10 <= 11000 and 12000 <= p50 <= 32000 and 35000 <= p90 <= 120000, (p10, p50, p90)
+        shares = dict(
+            q(
+                "select status, count(*)::float / sum(count(*)) over () from raw.bat_listings group by 1"
+            ).fetchall()
+        )
+        assert 0.55 <= shares["sold"] <= 0.80 and 0.12 <= shares["reserve_not_met"] <= 0.32
+        assert (
+            q(
+                "select count(*) from raw.bat_listings where (sale_price is not null) <> (status = 'sold') "
+                "or sale_price < high_bid or (status = 'live') <> (ended_at is null)"
+            ).fetchone()[0]
+            == 0
+        )
+        lo, hi = q("""select min(c), max(c) from (select listing_id, count(*) c from raw.vehicle_images
+                      where listing_id is not null group by 1) s""").fetchone()
+        assert lo >= 50 and hi <= 300
+        per_vehicle = q(
+            "select count(*)::float / (select count(*) from raw.vehicles) from raw.vehicle_images"
+        ).fetchone()[0]
+        assert 60 <= per_vehicle <= 120
+        # uploads before the listing starts; EXIF before upload
+        assert (
+            q("""select count(*) from raw.vehicle_images i join raw.bat_listings l on l.id = i.listing_id
+                    where i.uploaded_at >= l.started_at or i.taken_at >= i.uploaded_at""").fetchone()[0]
+            == 0
+        )
+        # comments inside the window, a small tail after the end, none before the start
+        before, after, total = q(
+            """select count(*) filter (where c.posted_at < l.started_at),
+                      count(*) filter (where c.posted_at > l.ended_at), count(*)
+               from raw.comments c join raw.bat_listings l on l.id = c.listing_id"""
+        ).fetchone()
+        assert before == 0 and 0 < after <= 0.12 * total
+        avg_comments = total / q("select count(*) from raw.bat_listings").fetchone()[0]
+        assert 40 <= avg_comments <= 130
+        # answers: the seller replies to a question
+        bad = q("""select count(*) from raw.comments c join raw.comments p on p.id = c.parent_id
+                   where p.posted_at > c.posted_at or p.listing_id <> c.listing_id""").fetchone()[0]
+        assert bad == 0
+        # bids strictly increasing, inside the window, ending at the high bid
+        assert (
+            q("""select count(*) from (select amount, lag(amount) over (partition by listing_id
+                    order by placed_at, id) prev from raw.bids) s where amount <= prev""").fetchone()[0]
+            == 0
+        )
+        assert (
+            q("""select count(*) from raw.bids b join raw.bat_listings l on l.id = b.listing_id
+                    where b.placed_at <= l.started_at
+                       or b.placed_at >= coalesce(l.ended_at, 'infinity')""").fetchone()[0]
+            == 0
+        )
+        assert (
+            q("""select count(*) from raw.bat_listings l where high_bid is not null and high_bid <>
+                    (select max(amount) from raw.bids b where b.listing_id = l.id)""").fetchone()[0]
+            == 0
+        )
+        nb = q("""select min(c), max(c) from (select listing_id, count(*) c from raw.bids b
+                  join raw.bat_listings l on l.id = b.listing_id
+                  where l.status = 'sold' group by 1) s""").fetchone()
+        assert nb[0] >= 5 and nb[1] <= 60
+        # no personal data, control characters or placeholders in clean text
+        for table, col in (("comments", "body"), ("bat_listings", "description")):
+            n = q(
+                f"select count(*) from raw.{table} where {col} ~ %s or {col} ~ %s "
+                f"or {col} ~ '[\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f\\u200b\\u200d\\ufeff]'",
+                (EMAIL, PHONE),
+            ).fetchone()[0]
+            assert n == 0, table
+        assert (
+            q(
+                "select count(*) from raw.vehicles where color in ('Unknown', 'N/A', '-', '') "
+                "or transmission in ('Unknown', 'N/A', '-', '')"
+            ).fetchone()[0]
+            == 0
+        )
+        # ownership chains: consecutive, non-overlapping; current owner = open ownership
+        assert (
+            q("""select count(*) from (select vehicle_id, acquired_at, disposed_at,
+                    lead(acquired_at) over (partition by vehicle_id order by acquired_at, id) nxt
+                    from raw.ownerships) s where disposed_at is distinct from nxt""").fetchone()[0]
+            == 0
+        )
+        assert (
+            q("""select count(*) from raw.vehicles v join raw.ownerships o on o.vehicle_id = v.id
+                    and o.disposed_at is null where o.owner_id <> v.current_owner_id""").fetchone()[0]
+            == 0
+        )
+        assert (
+            q("""select max(n) from (select owner_id, count(distinct vehicle_id) n from raw.ownerships
+                    group by 1) s""").fetchone()[0]
+            <= 40
+        )
+        # VINs: 17 characters from 1981
+        assert (
+            q(
+                "select count(*) from raw.vehicles where year >= 1981 and vin is not null "
+                "and length(vin) <> 17"
+            ).fetchone()[0]
+            == 0
+        )
+        # timestamps never after the load time
+        assert q("select count(*) from raw.comments where posted_at > _loaded_at").fetchone()[0] == 0
+        assert (
+            q(
+                "select count(*) from raw.vehicle_images"
+                " where taken_at > _loaded_at or uploaded_at > _loaded_at"
+            ).fetchone()[0]
+            == 0
+        )
+        # the sample-wide price signal: documented listings sell higher
+        corr = q("""select corr(ln(l.high_bid), ln(l.view_count)) from raw.bat_listings l
+                    where status = 'sold'""").fetchone()[0]
+        assert 0.25 <= corr <= 0.75
+        assert re.match(
+            r"https://bringatrailer\.com/listing/[a-z0-9-]+/$",
+            q("select url from raw.bat_listings limit 1").fetchone()[0],
+        )
