@@ -25,6 +25,9 @@ from cli_common import CliError, OneLineArgumentParser, fail  # noqa: E402
 RULE_VERSION = "1"
 DEFAULT_OUT_DIR = Path(__file__).resolve().parent.parent / "seeds" / "sentiment"
 EXPECTED_PACKAGE_VERSION = "3.3.2"
+# The scoring macro sends a text through the per-character emoji pass only when it holds a character
+# of these code point ranges (see `emoji_class` in macros/sentiment/score_comment_sentiment.sql).
+EMOJI_CODE_POINT_RANGES = ((0xA9, 0xA9), (0xAE, 0xAE), (0x203C, 0x3299), (0x1F000, 0x1FAFF))
 
 
 def _read_tab_separated(path: Path) -> list[list[str]]:
@@ -39,7 +42,7 @@ def _read_tab_separated(path: Path) -> list[list[str]]:
 
 
 def lexicon_rows(package_dir: Path) -> list[tuple[str, str]]:
-    """(token, valence): the mean valence column of vader_lexicon.txt; a repeated token keeps its last value."""
+    """(token, valence) from vader_lexicon.txt's mean column; a repeated token keeps its last value."""
     valences: dict[str, str] = {}
     for fields in _read_tab_separated(package_dir / "vader_lexicon.txt"):
         token, valence = fields[0], fields[1]
@@ -58,6 +61,13 @@ def emoji_rows(package_dir: Path) -> list[tuple[str, str]]:
         emoji, description = fields[0], fields[1]
         if len(emoji) == 1:
             descriptions[emoji] = description
+    outside = [e for e in descriptions if not any(lo <= ord(e) <= hi for lo, hi in EMOJI_CODE_POINT_RANGES)]
+    if outside:
+        raise CliError(
+            "emoji outside the ranges the scoring macro checks: "
+            + " ".join(f"U+{ord(e):04X}" for e in sorted(outside))
+            + "; widen EMOJI_CODE_POINT_RANGES and the macro's emoji_class together"
+        )
     return sorted(descriptions.items())
 
 
@@ -80,7 +90,8 @@ def build_seed_texts() -> dict[str, str]:
     version = importlib.metadata.version("vaderSentiment")
     if version != EXPECTED_PACKAGE_VERSION:
         raise CliError(
-            f"vaderSentiment {version} is installed; the seeds and SQL rules follow {EXPECTED_PACKAGE_VERSION}"
+            f"vaderSentiment {version} is installed; the seeds and SQL rules follow "
+            f"{EXPECTED_PACKAGE_VERSION}"
         )
     package_dir = Path(vader.__file__).resolve().parent
 

@@ -20,8 +20,7 @@ __all__ = ["generate", "main"]
 EPILOG = """\
 examples:
   python scripts/generate_marketplace.py --scale 0.001 --seed 1 --dirty-rate 0.02      # demo, a few seconds
-  python scripts/generate_marketplace.py --scale 0.1 --seed 42 --dirty-rate 0.02 \
-      --dsn 'host=localhost dbname=wh'
+  python scripts/generate_marketplace.py --scale 0.1 --seed 42 --dsn 'host=localhost dbname=wh'
   PGHOST=localhost PGDATABASE=wh python scripts/generate_marketplace.py --scale 1 --seed 7 --dirty-rate 0
 
 Scale 1.0 is the production marketplace: 287K vehicles, 130K listings, ~25.5M images, ~10.8M comments.

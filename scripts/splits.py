@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-percent", type=int, default=DEFAULT_TRAIN_PERCENT)
     parser.add_argument("--validation-percent", type=int, default=DEFAULT_VALIDATION_PERCENT)
     args = parser.parse_args(argv)
-    if not (0 <= args.train_percent and 0 <= args.validation_percent and args.train_percent + args.validation_percent <= 100):
+    percents = (args.train_percent, args.validation_percent)
+    if min(percents) < 0 or sum(percents) > 100:
         parser.error("--train-percent and --validation-percent must be >= 0 and add up to at most 100")
     for group_id in args.group_ids:
         print(group_id, split_name(group_id, args.salt, args.train_percent, args.validation_percent))

@@ -7,14 +7,15 @@
     condition.
 #}
 {% macro dq_issue_columns(checks) %}
+    
     array_remove(array[
-        {%- for check in checks %}
+    {%- for check in checks %}
         case when {{ check.when }} then '{{ check.reason }}' end{{ "," if not loop.last }}
-        {%- endfor %}
+    {%- endfor %}
     ]::text [], null) as dq_issues,
     array_remove(array[
-        {%- for check in checks %}
+{%- for check in checks %}
         case when {{ check.when }} then left(coalesce(({{ check.value }})::text, '<null>'), 200) end{{ "," if not loop.last }}
-        {%- endfor %}
+    {%- endfor %}
     ]::text [], null) as dq_evidence
 {% endmacro %}

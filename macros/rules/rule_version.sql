@@ -5,8 +5,8 @@
     (
         select '{{ rule_name }}@' || max(rule_seed.rule_version)
         from {{ ref(seed) }} as rule_seed
-        {%- if name_column %}
+    {%- if name_column %}
         where rule_seed.{{ name_column }} = '{{ rule_name }}'
-        {%- endif %}
+    {%- endif %}
     )
 {%- endmacro %}

@@ -119,7 +119,7 @@ def enrich_listings(cfg, users: NS, veh: NS, lst: NS, own: NS, svc: NS) -> None:
     zv = 0.5 * lz + 0.866 * rng.normal(0, 1, n)
     views = np.exp(math.log(6800) + 0.516 * zv) * elapsed**0.7
     watchers = np.exp(math.log(570) + 0.47 * (0.8 * zv + 0.6 * rng.normal(0, 1, n))) * elapsed**0.7
-    ncom = np.exp(math.log(83) - 0.405 + 0.9 * (0.6 * zv + 0.8 * rng.normal(0, 1, n))) * elapsed
+    ncom = np.exp(math.log(89) - 0.405 + 0.9 * (0.6 * zv + 0.8 * rng.normal(0, 1, n))) * elapsed
     ncom = np.where(lst.status == ST_WD, ncom * 0.4, ncom)
     ncom = np.minimum(np.round(ncom), 2500).astype(np.int64)
     pop = _phi(0.8 * zv + 0.6 * rng.normal(0, 1, n))

@@ -223,7 +223,10 @@ def generate(
     progress=None,
 ) -> dict:
     """Create and fill the raw tables; returns {'rows': {table: n}, 'seconds': s, 'rows_per_second': r}."""
-    as_of_s = as_of if isinstance(as_of, int) else parse_as_of(str(as_of))
+    if isinstance(as_of, datetime):
+        as_of_s = int((as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)).timestamp())
+    else:
+        as_of_s = as_of if isinstance(as_of, int) else parse_as_of(str(as_of))
     cfg = make_config(scale, seed, dirty_rate, as_of_s)
     own_conn = False
     if isinstance(conn_or_dsn, str) or conn_or_dsn is None:
@@ -252,7 +255,8 @@ def generate(
         with conn.transaction(), conn.cursor() as cur:
             cur.execute(f"create schema if not exists {sch}")
             for t, cols in list(DDL.items()) + list(TRUTH_DDL.items()):
-                cur.execute(f"drop table if exists {sch}.{_quote_ident(t)}")
+                # cascade: dbt's staging views read these tables; the next `dbt build` recreates them.
+                cur.execute(f"drop table if exists {sch}.{_quote_ident(t)} cascade")
                 extra = ", _loaded_at timestamptz not null" if t in DDL else ""
                 cur.execute(f"create table {sch}.{_quote_ident(t)} ({cols}{extra})")
             th = threading.Thread(target=worker, name="contextpack-generator", daemon=True)

@@ -31,7 +31,7 @@
         from packages
         cross join lateral (
             values
-            {%- for path, spec in fields.items() %}
+    {%- for path, spec in fields.items() %}
                 (
                     '{{ path }}',
                     coalesce(jsonb_typeof(packages.package #> '{{ "{" ~ path.replace(".", ",") ~ "}" }}'), 'missing'),
@@ -60,7 +60,7 @@
             null::bigint as offending_rows
         from key_paths
         where key_paths.field_path not in (
-            {%- for path in fields.keys() %}'{{ path }}'{{ ", " if not loop.last }}{% endfor -%}
+    {%- for path in fields.keys() %}'{{ path }}'{{ ", " if not loop.last }}{% endfor -%}
         )
     )
 

@@ -33,71 +33,71 @@ closed_sales as (
 ),
 
 {% for level_name, keys in levels %}
-{{ level_name }}_sales_in_order as (
-    select
-        closed_sales.*,
-        row_number() over (
-            partition by {{ keys | join(', ') }}
-            order by closed_sales.ended_at, closed_sales.listing_id
-        ) as sale_sequence
-    from closed_sales
-    where {% for key in keys %}{{ key }} is not null{{ " and " if not loop.last }}{% endfor %}
-),
+    {{ level_name }}_sales_in_order as (
+        select
+            closed_sales.*,
+            row_number() over (
+                partition by {{ keys | join(', ') }}
+                order by closed_sales.ended_at, closed_sales.listing_id
+            ) as sale_sequence
+        from closed_sales
+        where {% for key in keys %}{{ key }} is not null{{ " and " if not loop.last }}{% endfor %}
+    ),
 
-{{ level_name }}_timeline as (
+    {{ level_name }}_timeline as (
     {#- At equal timestamps a start sorts before a sale: a sale closing the very second a listing
         starts was not known yet. #}
-    select
-        {{ keys | join(', ') }},
-        started_at as event_at,
-        0 as event_order,
-        listing_id,
-        false as is_sale
-    from listings
-    where {% for key in keys %}{{ key }} is not null{{ " and " if not loop.last }}{% endfor %}
-    union all
-    select
-        {{ keys | join(', ') }},
-        ended_at as event_at,
-        1 as event_order,
-        listing_id,
-        true as is_sale
-    from closed_sales
-    where {% for key in keys %}{{ key }} is not null{{ " and " if not loop.last }}{% endfor %}
-),
-
-{{ level_name }}_sales_before_start as (
-    select
-        listing_id,
-        {{ keys | join(', ') }},
-        sales_closed_before
-    from (
         select
-            {{ level_name }}_timeline.*,
-            count(*) filter (where is_sale) over (
-                partition by {{ keys | join(', ') }}
-                order by event_at, event_order, listing_id
-                rows between unbounded preceding and current row
-            ) as sales_closed_before
-        from {{ level_name }}_timeline
-    ) as counted
-    where not is_sale
-),
+            {{ keys | join(', ') }},
+            started_at as event_at,
+            0 as event_order,
+            listing_id,
+            false as is_sale
+        from listings
+        where {% for key in keys %}{{ key }} is not null{{ " and " if not loop.last }}{% endfor %}
+        union all
+        select
+            {{ keys | join(', ') }},
+            ended_at as event_at,
+            1 as event_order,
+            listing_id,
+            true as is_sale
+        from closed_sales
+        where {% for key in keys %}{{ key }} is not null{{ " and " if not loop.last }}{% endfor %}
+    ),
 
-{{ level_name }}_comparables as (
-    select
-        before_start.listing_id,
-        count(*) as comparable_count,
-        percentile_cont(0.5) within group (order by sales.sale_price) as median_sale_price,
-        array_agg(sales.listing_id order by sales.sale_sequence) as comparable_listing_ids
-    from {{ level_name }}_sales_before_start as before_start
-    inner join {{ level_name }}_sales_in_order as sales
-        on
-            {% for key in keys %}before_start.{{ key }} = sales.{{ key }} and {% endfor %}
-            sales.sale_sequence > before_start.sales_closed_before - {{ rule_parameter('price_estimate', 'max_comparables') }}
-            and sales.sale_sequence <= before_start.sales_closed_before
-    group by before_start.listing_id
-),
+    {{ level_name }}_sales_before_start as (
+        select
+            listing_id,
+            {{ keys | join(', ') }},
+            sales_closed_before
+        from (
+            select
+                {{ level_name }}_timeline.*,
+                count(*) filter (where is_sale) over (
+                    partition by {{ keys | join(', ') }}
+                    order by event_at, event_order, listing_id
+                    rows between unbounded preceding and current row
+                ) as sales_closed_before
+            from {{ level_name }}_timeline
+        ) as counted
+        where not is_sale
+    ),
+
+    {{ level_name }}_comparables as (
+        select
+            before_start.listing_id,
+            count(*) as comparable_count,
+            percentile_cont(0.5) within group (order by sales.sale_price) as median_sale_price,
+            array_agg(sales.listing_id order by sales.sale_sequence) as comparable_listing_ids
+        from {{ level_name }}_sales_before_start as before_start
+        inner join {{ level_name }}_sales_in_order as sales
+            on
+                {% for key in keys %}before_start.{{ key }} = sales.{{ key }} and {% endfor %}
+                sales.sale_sequence > before_start.sales_closed_before - {{ rule_parameter('price_estimate', 'max_comparables') }}
+                and before_start.sales_closed_before >= sales.sale_sequence
+        group by before_start.listing_id
+    ),
 {% endfor %}
 
 final as (
@@ -130,7 +130,7 @@ final as (
                 then make_model_comparables.comparable_listing_ids
             when make_decade_comparables.comparable_count >= {{ rule_parameter('price_estimate', 'min_comparables') }}
                 then make_decade_comparables.comparable_listing_ids
-            else array[]::bigint []
+            else array[]::bigint[]
         end as comparable_listing_ids,
         {{ rule_version('price_estimate') }} as estimate_rule_version
     from listings

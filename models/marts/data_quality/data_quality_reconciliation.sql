@@ -19,19 +19,19 @@ with
 
 counted as (
     {%- for table_name, model_name in staging_tables %}
-    select
-        '{{ table_name }}'::text as table_name,
-        sum(staged.delivery_count)::bigint as arrived_rows,
-        count(*) filter (where not staged.has_blocking_issue)::bigint as clean_rows,
-        count(*) filter (where staged.has_blocking_issue)::bigint as blocked_rows,
-        sum(staged.delivery_count - 1)::bigint as superseded_rows,
-        count(*) filter (where cardinality(staged.dq_issues) > 0 and not staged.has_blocking_issue)::bigint
-            as clean_rows_with_warnings
-    from {{ ref(model_name) }} as staged
-    {%- if not loop.last %}
+        select
+            '{{ table_name }}'::text as table_name,
+            sum(staged.delivery_count)::bigint as arrived_rows,
+            count(*) filter (where not staged.has_blocking_issue)::bigint as clean_rows,
+            count(*) filter (where staged.has_blocking_issue)::bigint as blocked_rows,
+            sum(staged.delivery_count - 1)::bigint as superseded_rows,
+            count(*) filter (where cardinality(staged.dq_issues) > 0 and not staged.has_blocking_issue)::bigint
+                as clean_rows_with_warnings
+        from {{ ref(model_name) }} as staged
+        {%- if not loop.last %}
 
-    union all
-    {% endif %}
+            union all
+        {% endif %}
     {%- endfor %}
 ),
 

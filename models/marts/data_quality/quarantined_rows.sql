@@ -22,32 +22,33 @@ dq_rules as (
 
 flagged_rows as (
     {%- for table_name, model_name, key_column in staging_tables %}
-    select
-        '{{ table_name }}'::text as table_name,
-        staged.{{ key_column }}::text as record_key,
-        flag.delivery_rank,
-        flag.reason,
-        flag.evidence,
-        staged.loaded_at as latest_loaded_at
-    from {{ ref(model_name) }} as staged
-    cross join lateral (
         select
-            1 as delivery_rank,
-            issue.reason,
-            issue.evidence
-        from unnest(staged.dq_issues, staged.dq_evidence) as issue (reason, evidence)
-        union all
-        select
-            superseded.delivery_rank,
-            'duplicate_delivery' as reason,
-            'delivered ' || staged.delivery_count || ' times; older copy number ' || superseded.delivery_rank as evidence
-        from generate_series(2, staged.delivery_count) as superseded (delivery_rank)
-    ) as flag
-    where cardinality(staged.dq_issues) > 0 or staged.delivery_count > 1
-    {%- if not loop.last %}
+            '{{ table_name }}'::text as table_name,
+            staged.{{ key_column }}::text as record_key,
+            flag.delivery_rank,
+            flag.reason,
+            flag.evidence,
+            staged.loaded_at as latest_loaded_at
+        from {{ ref(model_name) }} as staged
+        cross join
+            lateral (
+                select
+                    1 as delivery_rank,
+                    issue.reason,
+                    issue.evidence
+                from unnest(staged.dq_issues, staged.dq_evidence) as issue (reason, evidence)
+                union all
+                select
+                    superseded.delivery_rank,
+                    'duplicate_delivery' as reason,
+                    'delivered ' || staged.delivery_count || ' times; older copy number ' || superseded.delivery_rank as evidence
+                from generate_series(2, staged.delivery_count) as superseded (delivery_rank)
+            ) as flag
+        where cardinality(staged.dq_issues) > 0 or staged.delivery_count > 1
+        {%- if not loop.last %}
 
-    union all
-    {% endif %}
+            union all
+        {% endif %}
     {%- endfor %}
 ),
 

@@ -70,11 +70,11 @@ with_references as (
         breaks the source contract, and the contract asks staging to name every rule a row breaks. #}
     select
         latest_delivery.*,
-        exists (
+        exists(
             select 1 from {{ source('marketplace', 'vehicles') }} as vehicles
             where vehicles.id = latest_delivery.vehicle_id
         ) as vehicle_exists,
-        exists (
+        exists(
             select 1 from {{ source('marketplace', 'users') }} as users
             where users.id = latest_delivery.seller_id
         ) as seller_exists
@@ -108,7 +108,7 @@ renamed as (
         sale_price,
         coalesce(no_reserve, false) as is_no_reserve,
         {%- for counter in counters %}
-        case when {{ counter }} >= 0 then {{ counter }} end as {{ 'platform_' ~ counter }},
+            case when {{ counter }} >= 0 then {{ counter }} end as {{ 'platform_' ~ counter }},
         {%- endfor %}
         _loaded_at as loaded_at,
         delivery_count,

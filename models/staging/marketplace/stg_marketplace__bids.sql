@@ -46,7 +46,7 @@ with_references as (
             partition by latest_delivery.listing_id
             order by latest_delivery.placed_at, latest_delivery.id
         ) as previous_amount,
-        exists (
+        exists(
             select 1 from {{ source('marketplace', 'users') }} as users
             where users.id = latest_delivery.bidder_id
         ) as bidder_exists

@@ -41,7 +41,7 @@ with_references as (
         latest_delivery.*,
         listings.listing_started_at,
         listings.listing_id is not null as listing_exists,
-        exists (
+        exists(
             select 1 from {{ source('marketplace', 'users') }} as users
             where users.id = latest_delivery.user_id
         ) as user_exists

@@ -33,11 +33,11 @@ latest_delivery as (
 with_references as (
     select
         latest_delivery.*,
-        exists (
+        exists(
             select 1 from {{ source('marketplace', 'vehicles') }} as vehicles
             where vehicles.id = latest_delivery.vehicle_id
         ) as vehicle_exists,
-        exists (
+        exists(
             select 1 from {{ source('marketplace', 'users') }} as users
             where users.id = latest_delivery.owner_id
         ) as owner_exists
@@ -59,7 +59,7 @@ renamed as (
         acquired_at as acquired_date,
         disposed_at as disposed_date,
         {%- for column in price_columns %}
-        case when {{ column }} > 0 and {{ column }} < 50000000 then {{ column }} end as {{ column }},
+            case when {{ column }} > 0 and {{ column }} < 50000000 then {{ column }} end as {{ column }},
         {%- endfor %}
         coalesce(
             case

@@ -39,7 +39,7 @@ latest_delivery as (
 with_references as (
     select
         latest_delivery.*,
-        exists (
+        exists(
             select 1 from {{ source('marketplace', 'vehicles') }} as vehicles
             where vehicles.id = latest_delivery.vehicle_id
         ) as vehicle_exists,
@@ -67,7 +67,7 @@ renamed as (
         lower(btrim(category)) as work_category,
         {{ scrub_pii(clean_text('description', 20000)) }} as description,
         {%- for column in money_columns %}
-        case when {{ column }} >= 0 and {{ column }} < 50000000 then {{ column }} end as {{ column }},
+            case when {{ column }} >= 0 and {{ column }} < 50000000 then {{ column }} end as {{ column }},
         {%- endfor %}
         _loaded_at as loaded_at,
         delivery_count,

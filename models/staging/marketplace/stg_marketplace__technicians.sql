@@ -19,7 +19,7 @@ latest_delivery as (
 with_references as (
     select
         latest_delivery.*,
-        exists (
+        exists(
             select 1 from {{ source('marketplace', 'users') }} as users
             where users.id = latest_delivery.user_id
         ) as user_exists

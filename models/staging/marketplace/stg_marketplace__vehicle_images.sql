@@ -41,7 +41,7 @@ with_references as (
             partition by btrim(latest_delivery.image_url)
             order by latest_delivery.uploaded_at, latest_delivery.id
         ) as url_rank,
-        exists (
+        exists(
             select 1 from {{ source('marketplace', 'vehicles') }} as vehicles
             where vehicles.id = latest_delivery.vehicle_id
         ) as vehicle_exists,
@@ -53,7 +53,7 @@ with_references as (
             select 1 from {{ source('marketplace', 'service_records') }} as service_records
             where service_records.id = latest_delivery.work_order_id
         ) as work_order_exists,
-        exists (
+        exists(
             select 1 from {{ source('marketplace', 'users') }} as users
             where users.id = latest_delivery.uploader_id
         ) as uploader_exists
@@ -76,7 +76,7 @@ renamed as (
         case when uploader_exists then uploader_id end as uploader_id,
         btrim(image_url) as image_url,
         lower(btrim(category)) as image_category,
-        "position" as gallery_position,
+        position as gallery_position,
         case when width > 0 then width end as width_px,
         case when height > 0 then height end as height_px,
         case

@@ -71,7 +71,7 @@ normalized as (
             order by transmission_families.priority
             limit 1
         ) as transmission_family,
-        exists (
+        exists(
             select 1 from {{ source('marketplace', 'users') }} as users
             where users.id = latest_delivery.current_owner_id
         ) as owner_exists

@@ -4,13 +4,13 @@
 
 with raw_counts as (
     {%- for table_name in raw_tables %}
-    select
-        '{{ table_name }}' as table_name,
-        count(*) as raw_rows
-    from {{ source('marketplace', table_name) }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            '{{ table_name }}' as table_name,
+            count(*) as raw_rows
+        from {{ source('marketplace', table_name) }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 )
 

@@ -1,0 +1,118 @@
+"""The listing image package: fields timed and typed, grouped deterministic splits, no fan-out."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+import splits
+
+TIMINGS = {"listing_start", "during_listing", "after_end"}
+
+
+def package_fields(built_project, model="listing_image_packages") -> dict:
+    manifest = json.loads((built_project.target_path / "manifest.json").read_text())
+    node = next(n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["name"] == model)
+    column = node["columns"]["package"]
+    return column.get("meta", {}).get("package_fields") or column["config"]["meta"]["package_fields"]
+
+
+def test_every_package_field_carries_a_timing_tag(built_project):
+    fields = package_fields(built_project)
+    untagged = [path for path, spec in fields.items() if spec.get("timing") not in TIMINGS]
+    assert not untagged, f"package fields without a timing tag: {untagged}"
+    assert all(spec.get("description") for spec in fields.values())
+
+
+def test_every_key_in_the_packages_is_declared(db, built_project):
+    fields = set(package_fields(built_project))
+    mart = built_project.relation("listing_image_packages")
+    paths = {
+        row[0]
+        for row in db.execute(
+            f"""
+            select distinct top_level.key || coalesce('.' || nested.key, '')
+            from {mart}
+            cross join lateral jsonb_each(package) as top_level
+            left join lateral jsonb_each(
+                case when jsonb_typeof(top_level.value) = 'object' then top_level.value else '{{}}'::jsonb end
+            ) as nested on true
+            """
+        )
+    }
+    assert paths == fields, f"undeclared: {paths - fields}; declared but absent: {fields - paths}"
+
+
+def test_outcome_and_labels_are_tagged_after_end(built_project):
+    fields = package_fields(built_project)
+    for path, spec in fields.items():
+        if path.startswith(("outcome.", "training_labels.")):
+            assert spec["timing"] == "after_end", path
+        if path.startswith(("vehicle_context.", "listing_context.", "image_context.")):
+            assert spec["timing"] == "listing_start", path
+
+
+def test_mart_holds_packages(db, built_project):
+    mart = built_project.relation("listing_image_packages")
+    count = db.execute(f"select count(*) from {mart}").fetchone()[0]
+    assert count > 1000
+
+
+def test_python_split_matches_sql_split(db, built_project):
+    mart = built_project.relation("listing_image_packages")
+    rows = db.execute(f"select distinct vehicle_id, split from {mart}").fetchall()
+    mismatched = [(vehicle_id, split) for vehicle_id, split in rows if splits.split_name(vehicle_id) != split]
+    assert rows and not mismatched, f"{len(mismatched)} vehicles split differently in Python: {mismatched[:5]}"
+
+
+def test_a_vehicle_never_spans_two_splits(db, built_project):
+    mart = built_project.relation("listing_image_packages")
+    spanning = db.execute(
+        f"select vehicle_id from {mart} group by vehicle_id having count(distinct split) > 1"
+    ).fetchall()
+    assert not spanning
+
+
+def test_split_proportions_within_two_points_at_scale_0_01():
+    """At scale 0.01 the marketplace has 2,870 vehicles: their split shares must be 80/10/10 +- 2."""
+    vehicle_count = 2870
+    counts = Counter(splits.split_name(vehicle_id) for vehicle_id in range(1, vehicle_count + 1))
+    for split, expected in {"train": 0.80, "validation": 0.10, "test": 0.10}.items():
+        assert abs(counts[split] / vehicle_count - expected) <= 0.02, counts
+
+
+def test_no_package_for_live_or_non_car_listings(db, built_project):
+    mart = built_project.relation("listing_image_packages")
+    listings = built_project.relation("stg_marketplace__bat_listings")
+    vehicles = built_project.relation("stg_marketplace__vehicles")
+    offending = db.execute(
+        f"""
+        select count(*) from {mart} as packages
+        inner join {listings} as listings on packages.listing_id = listings.listing_id
+        inner join {vehicles} as vehicles on listings.vehicle_id = vehicles.vehicle_id
+        where listings.listing_status = 'live' or vehicles.lot_category <> 'car'
+        """
+    ).fetchone()[0]
+    assert offending == 0
+
+
+def test_sale_price_present_exactly_when_sold(db, built_project):
+    mart = built_project.relation("listing_image_packages")
+    bad = db.execute(
+        f"""
+        select count(*) from {mart}
+        where (package #>> '{{outcome,sold}}')::boolean
+                  <> (jsonb_typeof(package #> '{{outcome,sale_price}}') = 'number')
+           or ((package #>> '{{outcome,sold}}')::boolean and (package #>> '{{outcome,sale_price}}')::numeric <= 0)
+        """
+    ).fetchone()[0]
+    assert bad == 0
+
+
+@pytest.mark.parametrize("argv", [["--bogus"], ["--train-percent", "95", "1"]])
+def test_split_cli_rejects_bad_arguments(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        splits.main(argv)
+    assert exit_info.value.code == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
