@@ -11,6 +11,9 @@
      'when': "nullif(btrim(image_url), '') is not null and btrim(image_url) !~ " ~ url_pattern,
      'value': 'image_url'},
     {'reason': 'duplicate_image_url', 'when': 'url_rank > 1', 'value': 'image_url'},
+    {'reason': 'listing_vehicle_mismatch',
+     'when': 'listing_vehicle_id <> vehicle_id',
+     'value': "'vehicle_id=' || vehicle_id || '; listing vehicle_id=' || listing_vehicle_id"},
     {'reason': 'unknown_enum_value',
      'when': "lower(btrim(category)) not in " ~ categories ~ " or category is null",
      'value': 'category'},
@@ -32,9 +35,18 @@ latest_delivery as (
     {{ keep_latest_delivery('source', 'id', ['uploaded_at']) }}
 ),
 
+listings as (
+    select distinct on (bat_listings.id)
+        bat_listings.id as listing_id,
+        bat_listings.vehicle_id as listing_vehicle_id
+    from {{ source('marketplace', 'bat_listings') }} as bat_listings
+    order by bat_listings.id asc, bat_listings._loaded_at desc
+),
+
 with_references as (
     {#- Reasoned exception to "no joins in staging": orphans and re-used URLs break the source
-        contract, and staging names every rule a row breaks. The first upload of a URL is kept. #}
+        contract, and staging names every rule a row breaks. The first upload of a URL is kept; a gallery
+        photo must show its listing's vehicle. #}
     select
         latest_delivery.*,
         row_number() over (
@@ -45,10 +57,8 @@ with_references as (
             select 1 from {{ source('marketplace', 'vehicles') }} as vehicles
             where vehicles.id = latest_delivery.vehicle_id
         ) as vehicle_exists,
-        latest_delivery.listing_id is null or exists (
-            select 1 from {{ source('marketplace', 'bat_listings') }} as listings
-            where listings.id = latest_delivery.listing_id
-        ) as listing_exists,
+        latest_delivery.listing_id is null or listings.listing_id is not null as listing_exists,
+        listings.listing_vehicle_id,
         latest_delivery.work_order_id is null or exists (
             select 1 from {{ source('marketplace', 'service_records') }} as service_records
             where service_records.id = latest_delivery.work_order_id
@@ -58,6 +68,8 @@ with_references as (
             where users.id = latest_delivery.uploader_id
         ) as uploader_exists
     from latest_delivery
+    left join listings
+        on latest_delivery.listing_id = listings.listing_id
 ),
 
 checked as (

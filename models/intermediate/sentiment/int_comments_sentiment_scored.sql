@@ -1,0 +1,33 @@
+with
+
+stg_marketplace__comments as (
+    select * from {{ ref('stg_marketplace__comments') }}
+),
+
+clean_comments as (
+    select
+        stg_marketplace__comments.comment_id,
+        stg_marketplace__comments.listing_id,
+        stg_marketplace__comments.body
+    from stg_marketplace__comments
+    where not stg_marketplace__comments.has_blocking_issue
+),
+
+comments_scored as (
+    {{ score_comment_sentiment('clean_comments', passthrough_columns=['listing_id']) }}
+),
+
+final as (
+    select
+        comments_scored.comment_id,
+        comments_scored.listing_id,
+        comments_scored.sentiment_compound,
+        comments_scored.sentiment_positive,
+        comments_scored.sentiment_neutral,
+        comments_scored.sentiment_negative,
+        comments_scored.sentiment_token_count,
+        'vader_sql_v1' as sentiment_rule_version
+    from comments_scored
+)
+
+select * from final

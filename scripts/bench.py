@@ -1,0 +1,264 @@
+"""`make bench`: speed measured against baselines taken in the same run, written to BENCHMARKS.md.
+
+The machine's speed drifts from minute to minute, so every figure that matters is a ratio to a baseline
+measured right next to it (the write floor for the package build, vaderSentiment for the SQL scorer,
+a plain COPY for the export).
+
+    python scripts/bench.py --write BENCHMARKS.md            # scale 0.1, three repeats
+    python scripts/bench.py --scale 0.01 --repeats 1         # a quick look
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from cli_common import OneLineArgumentParser, connect
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_DATABASE = "contextpack_bench"
+QUARANTINE_DATABASE = "contextpack_bench_dq"
+SCHEMA = "bench"
+
+
+def parse_args(argv=None):
+    parser = OneLineArgumentParser(
+        prog="bench.py",
+        description="Benchmarks against same-run baselines: generator, dbt build, package build vs the write "
+        "floor, SQL sentiment vs vaderSentiment, export vs plain COPY; quarantine counts at scale 0.01.",
+        epilog="example: python scripts/bench.py --scale 0.1 --repeats 3 --write BENCHMARKS.md",
+    )
+    parser.add_argument("--scale", type=float, default=0.1, help="marketplace scale for the speed runs (default 0.1)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed repeats per figure (default 3)")
+    parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+    parser.add_argument("--write", metavar="PATH", help="write the results as Markdown to PATH")
+    parser.add_argument("--skip-export", action="store_true", help="leave out the export benchmark")
+    args = parser.parse_args(argv)
+    if not 0 < args.scale <= 1:
+        parser.error(f"--scale must be in (0, 1], got {args.scale}")
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    return args
+
+
+def recreate_database(name: str) -> None:
+    with connect(dbname="postgres", autocommit=True) as admin:
+        admin.execute(f'drop database if exists "{name}" with (force)')
+        admin.execute(f'create database "{name}"')
+
+
+def run_dbt(args: list[str]) -> dict:
+    from dbt.cli.main import dbtRunner
+
+    target = ROOT / "target" / "bench"
+    result = dbtRunner().invoke([*args, "--quiet", "--project-dir", str(ROOT), "--profiles-dir", str(ROOT),
+                                 "--target-path", str(target)])
+    if not result.success:
+        raise SystemExit(f"bench: dbt {' '.join(args)} failed")
+    return json.loads((target / "run_results.json").read_text())
+
+
+def model_seconds(run_results: dict) -> dict[str, float]:
+    return {r["unique_id"].split(".")[-1]: r["execution_time"] for r in run_results["results"]}
+
+
+def timed_sql(conn, sql: str) -> float:
+    started = time.perf_counter()
+    conn.execute(sql)
+    return time.perf_counter() - started
+
+
+def bench_generator(args, results: dict) -> None:
+    import generate_marketplace
+
+    figures = []
+    for _ in range(args.repeats):
+        outcome = generate_marketplace.generate("", scale=args.scale, seed=args.seed, dirty_rate=0.02)
+        figures.append(outcome)
+    rows = [f["total_rows"] / f["seconds"] for f in figures]
+    with connect(autocommit=True) as conn:
+        tables = [r[0] for r in conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw' and table_name !~ '^_'")]
+        floor = []
+        for _ in range(args.repeats):
+            seconds = 0.0
+            for table in tables:
+                seconds += timed_sql(conn, f"create temp table copy_floor as select * from raw.{table}")
+                conn.execute("drop table copy_floor")
+            floor.append(figures[0]["total_rows"] / seconds)
+    results["generator"] = {
+        "scale": args.scale, "total_rows": figures[0]["total_rows"], "rows": figures[0]["rows"],
+        "rows_per_s": rows, "server_copy_floor_rows_per_s": floor,
+    }
+
+
+def bench_build(args, results: dict) -> None:
+    run_results = run_dbt(["build"])
+    results["build"] = {"elapsed_s": run_results["elapsed_time"], "models": model_seconds(run_results)}
+    mart_seconds, floor_seconds = [], []
+    with connect(autocommit=True) as conn:
+        for _ in range(args.repeats):
+            mart_seconds.append(model_seconds(run_dbt(["run", "--select", "listing_image_packages"]))[
+                "listing_image_packages"])
+            floor_seconds.append(timed_sql(
+                conn, f"create table {SCHEMA}.write_floor as select * from {SCHEMA}.listing_image_packages"))
+            conn.execute(f"drop table {SCHEMA}.write_floor")
+        packages = conn.execute(f"select count(*) from {SCHEMA}.listing_image_packages").fetchone()[0]
+    results["package_build"] = {
+        "packages": packages, "mart_s": mart_seconds, "write_floor_s": floor_seconds,
+        "ratios": [m / f for m, f in zip(mart_seconds, floor_seconds, strict=True)],
+    }
+
+
+def bench_sentiment(args, results: dict) -> None:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    sql_rates = []
+    with connect(autocommit=True) as conn:
+        scored = f"{SCHEMA}_intermediate.int_comments_sentiment_scored"
+        comments = conn.execute(f"select count(*) from {scored}").fetchone()[0]
+        bodies = [r[0] for r in conn.execute(
+            f"select body from {SCHEMA}_staging.stg_marketplace__comments order by comment_id limit 20000")]
+    for _ in range(args.repeats):
+        seconds = model_seconds(run_dbt(["run", "--select", "int_comments_sentiment_scored"]))[
+            "int_comments_sentiment_scored"]
+        sql_rates.append(comments / seconds)
+    analyzer = SentimentIntensityAnalyzer()
+    python_rates = []
+    for _ in range(args.repeats):
+        started = time.perf_counter()
+        for body in bodies:
+            analyzer.polarity_scores(body or "")
+        python_rates.append(len(bodies) / (time.perf_counter() - started))
+    results["sentiment"] = {"comments": comments, "sql_per_s": sql_rates, "vader_python_per_s": python_rates}
+
+
+def bench_quarantine(args, results: dict) -> None:
+    import generate_marketplace
+
+    recreate_database(QUARANTINE_DATABASE)
+    saved = os.environ.get("PGDATABASE")
+    os.environ["PGDATABASE"] = QUARANTINE_DATABASE
+    try:
+        generate_marketplace.generate("", scale=0.01, seed=args.seed, dirty_rate=0.02)
+        run_dbt(["build", "--select", "+data_quality_summary", "+data_quality_reconciliation"])
+        with connect(autocommit=True) as conn:
+            results["quarantine"] = {
+                "summary": conn.execute(
+                    f"select table_name, reason, severity, flagged_rows from {SCHEMA}.data_quality_summary "
+                    "where flagged_rows > 0 order by table_name, reason").fetchall(),
+                "reconciliation": conn.execute(
+                    f"select table_name, arrived_rows, clean_rows, blocked_rows, superseded_rows "
+                    f"from {SCHEMA}.data_quality_reconciliation order by table_name").fetchall(),
+            }
+    finally:
+        os.environ["PGDATABASE"] = saved or ""
+
+
+def bench_export(args, results: dict) -> None:
+    try:
+        import bench_export
+    except ImportError:
+        return
+    results["export"] = bench_export.run(schema=SCHEMA, repeats=args.repeats)
+
+
+def fmt(values, unit="", digits=0) -> str:
+    median = statistics.median(values)
+    return f"{median:,.{digits}f}{unit} (min {min(values):,.{digits}f}, max {max(values):,.{digits}f})"
+
+
+def render(results: dict, args) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `make bench` (`scripts/bench.py`) on {results['when']}: {results['machine']}.",
+        "Medians of the repeats with min and max; every speed figure has its baseline from the same run, because",
+        "this machine's speed drifts by up to 1.6x from minute to minute. Re-run `make bench` to refresh.",
+        "",
+    ]
+    gen = results.get("generator")
+    if gen:
+        lines += [
+            f"## Generator (scale {gen['scale']}, {gen['total_rows']:,} rows, {args.repeats} runs)",
+            "",
+            "| figure | rows/s |", "|---|---|",
+            f"| `generate_marketplace.py` end to end (Python + COPY) | {fmt(gen['rows_per_s'])} |",
+            f"| baseline: server copying the same rows table to table | {fmt(gen['server_copy_floor_rows_per_s'])} |",
+            "", "Target: 200k rows/s or better at scale 0.1.", "",
+            "| table | rows |", "|---|---|", *[f"| {t} | {n:,} |" for t, n in gen["rows"].items()], "",
+        ]
+    build = results.get("build")
+    if build:
+        slowest = sorted(build["models"].items(), key=lambda item: -item[1])[:10]
+        lines += [f"## dbt build (scale {args.scale}): {build['elapsed_s']:.1f} s in all", "",
+                  "| slowest nodes | seconds |", "|---|---|", *[f"| {n} | {s:.1f} |" for n, s in slowest], ""]
+    pkg = results.get("package_build")
+    if pkg:
+        lines += [
+            f"## Listing image package vs the write floor ({pkg['packages']:,} packages)", "",
+            "| figure | seconds |", "|---|---|",
+            f"| `listing_image_packages` model (dbt run, execution time) | {fmt(pkg['mart_s'], digits=1)} |",
+            f"| write floor: `create table as select *` from the mart | {fmt(pkg['write_floor_s'], digits=1)} |",
+            f"| ratio mart / floor (target <= 1.3) | {fmt(pkg['ratios'], digits=2)} |", "",
+        ]
+    sent = results.get("sentiment")
+    if sent:
+        speedups = [s / p for s, p in zip(sent["sql_per_s"], sent["vader_python_per_s"], strict=True)]
+        lines += [
+            f"## Sentiment ({sent['comments']:,} comments)", "",
+            "| figure | comments/s |", "|---|---|",
+            f"| SQL VADER-style scorer (`int_comments_sentiment_scored`) | {fmt(sent['sql_per_s'])} |",
+            f"| baseline: `vaderSentiment` in one Python process | {fmt(sent['vader_python_per_s'])} |",
+            f"| speed-up (target >= 5x) | {fmt(speedups, 'x', 1)} |", "",
+        ]
+    exp = results.get("export")
+    if exp:
+        lines += ["## Export", "", exp.get("markdown", "```\n" + json.dumps(exp, indent=2) + "\n```"), ""]
+    dq = results.get("quarantine")
+    if dq:
+        lines += ["## Quarantine at scale 0.01 (dirty rate 0.02)", "",
+                  "| table | arrived | clean | blocked | superseded |", "|---|---|---|---|---|",
+                  *[f"| {t} | {a:,} | {c:,} | {b:,} | {s:,} |" for t, a, c, b, s in dq["reconciliation"]], "",
+                  "| table | reason | severity | rows |", "|---|---|---|---|",
+                  *[f"| {t} | {r} | {s} | {n:,} |" for t, r, s, n in dq["summary"]], ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    import warehouse
+
+    if os.environ.get("CONTEXTPACK_BENCH_USE_ENV") != "1":
+        os.environ.update(warehouse.start(quiet=True))
+    recreate_database(BENCH_DATABASE)
+    os.environ.update(PGDATABASE=BENCH_DATABASE, DBT_SCHEMA=SCHEMA, CONTEXTPACK_RAW_SCHEMA="raw")
+    results = {
+        "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}",
+    }
+    steps = [("generator", bench_generator), ("dbt build and package build", bench_build),
+             ("sentiment", bench_sentiment)]
+    if not args.skip_export:
+        steps.append(("export", bench_export))
+    steps.append(("quarantine at scale 0.01", bench_quarantine))
+    for name, step in steps:
+        print(f"bench: {name} ...", flush=True)
+        started = time.perf_counter()
+        step(args, results)
+        print(f"bench: {name} done in {time.perf_counter() - started:.0f}s", flush=True)
+    report = render(results, args)
+    print(report)
+    if args.write:
+        Path(args.write).write_text(report + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
