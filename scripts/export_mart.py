@@ -29,7 +29,8 @@ Export one package mart (a dbt model with meta.package_mart: true, found in the 
 split: data/<split>-00000-of-000NN.parquet (typed, nested struct columns) or .jsonl[.zst|.gz] (one package per
 line, exactly the jsonb text), plus manifest.json (counts, sha256 per shard, dbt run, snapshot, versions),
 croissant.json (MLCommons Croissant) and README.md (dataset card). Everything is read in one repeatable-read
-snapshot, ordered by the mart's key; files appear atomically, manifest.json last. After an interruption,
+snapshot in a deterministic order (the relation's physical order, or --order key); files appear atomically,
+manifest.json last. After an interruption,
 --resume finishes the job with byte-identical files, or refuses if the mart changed meanwhile.
 Connection: the usual PG* variables (or --dsn)."""
 
@@ -70,25 +71,53 @@ def parse_args(argv=None) -> ExportOptions:
         help="zstd|gzip|none: the Parquet codec (default zstd) or the JSONL file compression (default none)",
     )
     parser.add_argument("--splits", help="comma-separated splits to export (default: all), e.g. train,validation")
-    parser.add_argument("--shard-rows", type=int, default=DEFAULT_SHARD_ROWS,
-                        help=f"rows per shard file (default {DEFAULT_SHARD_ROWS:,})")
-    parser.add_argument("--batch-rows", type=int, default=DEFAULT_BATCH_ROWS,
-                        help=f"rows per Parquet row group / write batch (default {DEFAULT_BATCH_ROWS:,})")
+    parser.add_argument(
+        "--shard-rows",
+        type=int,
+        default=DEFAULT_SHARD_ROWS,
+        help=f"rows per shard file (default {DEFAULT_SHARD_ROWS:,})",
+    )
+    parser.add_argument(
+        "--batch-rows",
+        type=int,
+        default=DEFAULT_BATCH_ROWS,
+        help=f"rows per Parquet row group / write batch (default {DEFAULT_BATCH_ROWS:,})",
+    )
     parser.add_argument("--where", help="filter on the mart's plain columns, e.g. \"listing_ended_at >= '2024-01-01'\"")
     parser.add_argument("--limit", type=int, help="at most N rows per split (the first in key order)")
     parser.add_argument("--task", help="keep only fields known at this task's prediction time (export_tasks.yml)")
-    parser.add_argument("--tasks-file", type=Path, default=ROOT / "export_tasks.yml", help="task file (default: "
-                        "export_tasks.yml at the repository root)")
-    parser.add_argument("--holdout-after", metavar="DATE", help="time holdout: rows ending after DATE form the test "
-                        "split, their groups leave train/validation, e.g. 2025-06-30")
+    parser.add_argument(
+        "--tasks-file",
+        type=Path,
+        default=ROOT / "export_tasks.yml",
+        help="task file (default: export_tasks.yml at the repository root)",
+    )
+    parser.add_argument(
+        "--holdout-after",
+        metavar="DATE",
+        help="time holdout: rows ending after DATE form the test "
+        "split, their groups leave train/validation, e.g. 2025-06-30",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--resume", action="store_true", help="finish an interrupted export in --out")
     mode.add_argument("--overwrite", action="store_true", help="replace an existing export in --out")
-    parser.add_argument("--manifest", type=Path, default=ROOT / "target" / "manifest.json",
-                        help="dbt manifest (default target/manifest.json; make it with `dbt parse` or `dbt build`)")
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        default=ROOT / "target" / "manifest.json",
+        help="dbt manifest (default target/manifest.json; make it with `dbt parse` or `dbt build`)",
+    )
     parser.add_argument("--schema", help="database schema holding the mart (default: the manifest's)")
-    parser.add_argument("--streams", type=int, default=1,
-                        help="parallel COPY streams over key ranges, sharing one snapshot (default 1)")
+    parser.add_argument(
+        "--streams", type=int, default=1, help="parallel COPY streams over key ranges, sharing one snapshot (default 1)"
+    )
+    parser.add_argument(
+        "--order",
+        choices=("table", "key"),
+        default="table",
+        help="row order within a split: table (physical order, no sort; default) or key (sorted by "
+        "the mart's key; PostgreSQL sorts the packages, about half the speed at scale)",
+    )
     parser.add_argument("--dsn", help="libpq connection string (default: the PG* variables)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     args = parser.parse_args(argv)
@@ -115,6 +144,7 @@ def parse_args(argv=None) -> ExportOptions:
         manifest=args.manifest,
         schema=args.schema,
         streams=args.streams,
+        order=args.order,
         dsn=args.dsn,
         progress=False if args.quiet else None,
     )

@@ -8,7 +8,9 @@
     in production.
 #}
 {% macro pseudonymize(id_expression, kind) -%}
-    {%- set key = env_var('CONTEXTPACK_PSEUDONYM_KEY', 'contextpack-DEVELOPMENT-ONLY-pseudonym-key') -%}
+    {%- set development_key = 'contextpack-DEVELOPMENT-ONLY-pseudonym-key' -%}
+    {#- `env_var is defined` only for linters that render macros without dbt's context. -#}
+    {%- set key = env_var('CONTEXTPACK_PSEUDONYM_KEY', development_key) if env_var is defined else development_key -%}
     case
         when ({{ id_expression }}) is not null
             then encode(

@@ -18,7 +18,7 @@ import psycopg
 
 from . import metadata
 from .errors import ExportError, UsageError
-from .fields import arrow_schema, dropped_prefixes, validate_fields
+from .fields import arrow_schema, dropped_prefixes, json_text_paths, validate_fields
 from .marts import dbt_run_info, find_mart, load_manifest
 from .plan import Selection, copy_query, planning_query, versions_query
 from .tasks import load_tasks, select_fields
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 STATE_DIR = ".export-state"
 DATA_DIR = "data"
 DEFAULT_SHARD_ROWS = 500_000
-DEFAULT_BATCH_ROWS = 16_384
+DEFAULT_BATCH_ROWS = 4_096
 FORMATS = ("parquet", "jsonl")
 COMPRESSIONS = ("zstd", "gzip", "none")
 
@@ -53,6 +53,7 @@ class ExportOptions:
     manifest: Path = ROOT / "target" / "manifest.json"
     schema: str | None = None
     streams: int = 1
+    order: str = "table"  # table (physical order, no sort) or key (sorted by the mart's key)
     dsn: str | None = None
     progress: bool | None = None  # None: a tqdm bar on a terminal, plain lines otherwise; False: silent
 
@@ -70,6 +71,7 @@ class ExportOptions:
             "limit": self.limit,
             "task": self.task,
             "holdout_after": self.holdout_after,
+            "order": self.order,
         }
 
 
@@ -116,6 +118,8 @@ def _check_options(opts: ExportOptions) -> None:
         raise UsageError("--limit must be at least 1")
     if opts.streams < 1 or opts.streams > 16:
         raise UsageError("--streams must be between 1 and 16")
+    if opts.order not in ("table", "key"):
+        raise UsageError(f"unknown --order {opts.order!r} (table or key)")
     if opts.resume and opts.overwrite:
         raise UsageError("--resume and --overwrite exclude each other")
     if opts.holdout_after is not None:
@@ -140,6 +144,8 @@ def prepare(opts: ExportOptions) -> Prepared:
         if unknown:
             raise UsageError(f"unknown split {', '.join(unknown)} (splits of {mart.name}: {', '.join(mart.splits)})")
         splits = [s for s in mart.splits if s in opts.splits]
+    if len(splits) > 9:
+        raise UsageError(f"{mart.name} declares {len(splits)} splits; the exporter handles at most 9")
     comparisons = parse_where(opts.where, mart.columns) if opts.where else []
     where, where_params = where_sql(comparisons, mart.columns)
     if opts.holdout_after and not (mart.time_column and mart.split_group):
@@ -161,6 +167,8 @@ def prepare(opts: ExportOptions) -> Prepared:
         holdout_after=opts.holdout_after,
         drop_paths=drop_paths,
         limit=opts.limit,
+        order=opts.order,
+        json_text_paths=json_text_paths(kept_fields) if opts.format == "parquet" else [],
     )
     return Prepared(
         options=opts,
@@ -235,7 +243,7 @@ def connect(dsn: str | None, **kwargs) -> psycopg.Connection:
 def _begin_snapshot(conn: psycopg.Connection, snapshot_id: str | None = None) -> None:
     conn.execute("begin isolation level repeatable read read only")
     if snapshot_id:
-        conn.execute("set transaction snapshot %s" % psycopg.sql.Literal(snapshot_id).as_string(conn))
+        conn.execute(psycopg.sql.SQL("set transaction snapshot {}").format(psycopg.sql.Literal(snapshot_id)))
     # a plain serial plan returns rows in a stable order and keeps the COPY on one backend
     conn.execute("set local max_parallel_workers_per_gather = 0")
     conn.execute("set local synchronize_seqscans = off")
@@ -288,6 +296,36 @@ def plan_shards(conn, prep: Prepared) -> tuple[list[Shard], dict]:
     return shards, {"counts": counts, "fingerprint": fingerprint}
 
 
+class VersionSampler:
+    """The package's version fields (`package_version`, `rule_versions.*`) from the first package of every batch.
+
+    Reading them from every row would cost a full jsonb scan (10 s at scale 0.1); they are build-wide constants,
+    and any second value seen is reported as a list."""
+
+    def __init__(self, fields: dict):
+        self.paths = [p for p in fields if p == "package_version" or p.startswith("rule_versions.")]
+        self.values: dict[str, set] = {p: set() for p in self.paths}
+
+    def sample(self, data: bytes) -> None:
+        if not self.paths:
+            return
+        package = json.loads(data[: data.find(b"\n")])
+        for path in self.paths:
+            value = package
+            for part in path.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if value is not None:
+                self.values[path].add(value)
+
+    @staticmethod
+    def merge(samplers: list[VersionSampler]) -> dict:
+        merged: dict[str, set] = {}
+        for sampler in samplers:
+            for path, values in sampler.values.items():
+                merged.setdefault(path, set()).update(values)
+        return {p: (sorted(v)[0] if len(v) == 1 else sorted(v)) for p, v in merged.items() if v}
+
+
 def read_versions(conn, selection: Selection) -> dict:
     built = versions_query(selection)
     if not built:
@@ -317,8 +355,15 @@ class Progress:
         if self.enabled and sys.stderr.isatty():
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, initial=done, unit=" rows", unit_scale=True, dynamic_ncols=True,
-                            desc="export", file=sys.stderr)
+            self.bar = tqdm(
+                total=total,
+                initial=done,
+                unit=" rows",
+                unit_scale=True,
+                dynamic_ncols=True,
+                desc="export",
+                file=sys.stderr,
+            )
 
     def add(self, rows: int) -> None:
         with self.lock:
@@ -334,8 +379,11 @@ class Progress:
         rate = self.done / elapsed
         eta = (self.total - self.done) / rate if rate else float("inf")
         pct = 100 * self.done / self.total if self.total else 100
-        print(f"export: {self.done:,}/{self.total:,} rows ({pct:.0f}%), {rate:,.0f} rows/s, ETA {eta:.0f}s",
-              file=sys.stderr, flush=True)
+        print(
+            f"export: {self.done:,}/{self.total:,} rows ({pct:.0f}%), {rate:,.0f} rows/s, ETA {eta:.0f}s",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def close(self) -> None:
         if self.bar is not None:
@@ -353,11 +401,14 @@ _DONE = object()
 class StreamWorker:
     """One COPY over a contiguous run of shards; a second thread parses/compresses and writes the shards."""
 
-    def __init__(self, prep: Prepared, out: Path, shards: list[Shard], conn, progress: Progress, abort: threading.Event):
+    def __init__(
+        self, prep: Prepared, out: Path, shards: list[Shard], conn, progress: Progress, abort: threading.Event
+    ):
         self.prep, self.out, self.shards, self.conn = prep, out, shards, conn
         self.progress, self.abort = progress, abort
-        self.queue: queue.Queue = queue.Queue(maxsize=3)
+        self.queue: queue.Queue = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
+        self.versions = VersionSampler(prep.fields)
 
     def segments(self) -> list[tuple[int, str, str | None]]:
         segs: list[list] = []
@@ -381,28 +432,40 @@ class StreamWorker:
             writer_thread.join()
 
     def _read_loop(self) -> None:
+        """Route each COPY line `<rank>\x02<package>` to the current shard of its split, cut by row counts."""
         batch_rows = self.prep.options.batch_rows
         query, params = copy_query(self.prep.selection, self.segments())
-        shard_iter = iter(self.shards)
-        shard = next(shard_iter)
-        left = shard.rows
-        batch: list[bytes] = []
+        per_rank: dict[int, list[Shard]] = {}
+        for shard in self.shards:
+            per_rank.setdefault(shard.rank, []).append(shard)
+        # per rank: [remaining shards (reversed), current shard, rows left in it, batch]
+        state: dict[int, list] = {}
+        for rank, shards in per_rank.items():
+            pending = list(reversed(shards))
+            first = pending.pop()
+            state[rank] = [pending, first, first.rows, []]
         with self.conn.cursor() as cur, cur.copy(query, params) as copy:
             while data := copy.read():
-                if shard is None:
+                entry = state.get(data[0] - 48)
+                if entry is None or entry[1] is None:
                     raise ExportError(f"{self.prep.mart.name}: the COPY returned more rows than the plan counted")
-                batch.append(bytes(data))
-                left -= 1
-                if len(batch) == batch_rows or left == 0:
-                    self._put((shard, b"".join(batch), len(batch), left == 0))
-                    batch = []
-                    if left == 0:
-                        shard = next(shard_iter, None)
-                        left = shard.rows if shard else 0
-        if shard is not None:
-            raise ExportError(
-                f"{self.prep.mart.name}: {shard.name} got {shard.rows - left} rows, the plan counted {shard.rows}"
-            )
+                batch = entry[3]
+                batch.append(bytes(data[2:]))
+                entry[2] -= 1
+                if len(batch) == batch_rows or entry[2] == 0:
+                    shard, last = entry[1], entry[2] == 0
+                    self._put((shard, b"".join(batch), len(batch), last))
+                    entry[3] = []
+                    if last:
+                        entry[1] = entry[0].pop() if entry[0] else None
+                        entry[2] = entry[1].rows if entry[1] else 0
+        for entry in state.values():
+            if entry[1] is not None:
+                shard = entry[1]
+                raise ExportError(
+                    f"{self.prep.mart.name}: {shard.name} got {shard.rows - entry[2]} rows, "
+                    f"the plan counted {shard.rows}"
+                )
 
     def _put(self, item) -> None:
         while True:
@@ -415,20 +478,22 @@ class StreamWorker:
                 continue
 
     def _write_loop(self) -> None:
-        writer = None
-        current = None
+        writers: dict[str, object] = {}  # shard name -> open writer (at most one per split)
         opts = self.prep.options
         try:
             while (item := self.queue.get()) is not _DONE:
                 if self.abort.is_set():
                     continue
                 shard, data, rows, last = item
-                if current is not shard:
-                    current = shard
+                writer = writers.get(shard.name)
+                if writer is None:
                     writer = open_writer(temp_path(self.final(shard)), opts.format, opts.compression, self.prep.arrow)
+                    writers[shard.name] = writer
                 writer.write_batch(data, rows)
+                self.versions.sample(data)
                 self.progress.add(rows)
                 if last:
+                    del writers[shard.name]
                     sha = writer.close()
                     if writer.rows != shard.rows:
                         raise ExportError(f"{shard.name}: wrote {writer.rows} rows, the plan counted {shard.rows}")
@@ -437,11 +502,10 @@ class StreamWorker:
                     write_text_atomically(
                         self.out / STATE_DIR / f"{shard.name}.done", json.dumps({"sha256": sha, "bytes": shard.bytes})
                     )
-                    writer = None
         except BaseException as exc:  # noqa: BLE001 - reported by the caller
             self.error = self.error or exc
             self.abort.set()
-            if writer is not None:
+            for writer in writers.values():
                 writer.abort()
             while self.queue.get() is not _DONE:
                 pass
@@ -485,9 +549,9 @@ def run(opts: ExportOptions) -> dict:
         snapshot_id, snapshot_at, snapshot_txids = conn.execute(
             "select pg_export_snapshot(), clock_timestamp(), pg_current_snapshot()::text"
         ).fetchone()
-        exists = conn.execute(
-            "select to_regclass(%s)", [f'"{prep.schema_name}"."{prep.mart.identifier}"']
-        ).fetchone()[0]
+        exists = conn.execute("select to_regclass(%s)", [f'"{prep.schema_name}"."{prep.mart.identifier}"']).fetchone()[
+            0
+        ]
         if exists is None:
             raise UsageError(
                 f"relation {prep.schema_name}.{prep.mart.identifier} of mart {prep.mart.name} is not in the database: "
@@ -527,8 +591,12 @@ def run(opts: ExportOptions) -> dict:
         write_text_atomically(
             state_path,
             json.dumps(
-                {"signature": signature, "fingerprint": planned["fingerprint"], "snapshots": snapshots,
-                 "shards": [asdict(s) for s in shards]},
+                {
+                    "signature": signature,
+                    "fingerprint": planned["fingerprint"],
+                    "snapshots": snapshots,
+                    "shards": [asdict(s) for s in shards],
+                },
                 indent=1,
             ),
         )
@@ -544,8 +612,9 @@ def run(opts: ExportOptions) -> dict:
                     shard.sha256, shard.bytes = sha256_file(final), final.stat().st_size
             else:
                 pending.append(shard)
-        progress = Progress(sum(planned["counts"].values()), opts.progress,
-                            done=sum(s.rows for s in shards if s not in pending))
+        progress = Progress(
+            sum(planned["counts"].values()), opts.progress, done=sum(s.rows for s in shards if s not in pending)
+        )
         abort = threading.Event()
         groups = _partition(pending, opts.streams) if pending else []
         workers, conns = [], []
@@ -578,9 +647,12 @@ def run(opts: ExportOptions) -> dict:
             written[shard.split] = written.get(shard.split, 0) + shard.rows
         for split, count in planned["counts"].items():
             if written.get(split, 0) != count:
-                raise ExportError(f"{prep.mart.name}: split {split} has {written.get(split, 0)} rows in files, "
-                                  f"{count} in the mart")
-        versions = read_versions(conn, prep.selection)
+                raise ExportError(
+                    f"{prep.mart.name}: split {split} has {written.get(split, 0)} rows in files, {count} in the mart"
+                )
+        versions = VersionSampler.merge([w.versions for w in workers])
+        if not versions:  # nothing was left to stream (a resumed run whose shards were all done)
+            versions = read_versions(conn, prep.selection)
         conn.rollback()
     except psycopg.OperationalError as exc:
         raise ExportError(f"database connection lost: {str(exc).strip().splitlines()[-1]}") from exc

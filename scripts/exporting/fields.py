@@ -3,18 +3,22 @@
 Type policy (the mart YAML's `type` is the jsonb type; an optional `arrow_type` key in a field's spec wins):
 
 - boolean -> bool
-- string -> string, except timestamps: a field under `as_of` or whose name ends in `_at` -> timestamp[us, UTC]
-  (the jsonb holds ISO 8601 text with an offset; the Arrow value is the same instant in UTC)
+- string -> string, except timestamps: a field whose name ends in `_at`, or under `as_of` and not ending in
+  `_date` -> timestamp[us, UTC] (the jsonb holds ISO 8601 text with an offset; the Arrow value is the same
+  instant in UTC). ISO dates (`*_date`) stay strings: Arrow's JSON reader cannot turn text into date32.
 - number -> int64 when the field's name says it counts or identifies something (`*_id`, `id`, `*_count`,
   `*count`, `year`, `position`, `width`, `height`, `*_hours`, `*_days`, `days_*`, `*_length`, `mileage`,
-  `*_responses`, `rank`, `number_of_*`, `num_*`); everything else, money included (`sale_price`, `high_bid`),
-  -> float64. Money stays float64 rather than decimal128 because ML tools (pandas, torch, datasets) take
-  floats natively and every price in the marts has at most 2 decimals and stays far below 2**53 cents, so the
-  value read back is the nearest double to the exact decimal (the JSONL keeps the exact text).
-  A value that does not fit its int64 type stops the export with the field's name and the `arrow_type` fix.
-- object / array (not used by the listing mart) need an explicit `arrow_type`.
+  `*_responses`, `rank`, `number_of_*`, `num_*`, `*limit`, `distinct_*`); everything else, money included
+  (`sale_price`, `high_bid`), -> float64 (safe: any JSON number reads as a double). Money stays float64
+  rather than decimal128 because ML tools (pandas, torch, datasets) take floats natively and every price in
+  the marts has at most 2 decimals and stays far below 2**53 cents, so the value read back is the nearest
+  double to the exact decimal (the JSONL keeps the exact text). A value that does not fit its int64 type
+  stops the export (exit 1) with the offending value and the `arrow_type` fix.
+- object / array (free-form maps, lists of objects: the owner and technician marts) -> in Parquet a string
+  column holding the value's JSON text (`json.loads` it), unless `arrow_type` says e.g. list<string>; JSONL
+  keeps them as they are.
 
-`arrow_type` accepts: int64, int32, float64, float32, bool, string, date32, timestamp[us, tz=UTC],
+`arrow_type` accepts: int64, int32, float64, float32, bool, string, timestamp[us, tz=UTC],
 decimal128(P,S), list<string>, list<int64>, list<float64>.
 """
 
@@ -31,7 +35,7 @@ JSON_TYPES = ("string", "number", "boolean", "object", "array")
 
 INTEGER_NAME = re.compile(
     r"^(id|year|position|width|height|mileage|rank)$|_id$|count$|_hours$|_days$|^days_|_length$|_responses$"
-    r"|^number_of_|^num_"
+    r"|^number_of_|^num_|limit$|^distinct_"
 )
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -44,7 +48,6 @@ _SIMPLE_TYPES = {
     "bool": pa.bool_(),
     "boolean": pa.bool_(),
     "string": pa.string(),
-    "date32": pa.date32(),
     "timestamp[us, tz=utc]": TIMESTAMP,
     "list<string>": pa.list_(pa.string()),
     "list<int64>": pa.list_(pa.int64()),
@@ -60,7 +63,9 @@ def parse_arrow_type(text: str, path: str) -> pa.DataType:
     match = _DECIMAL.match(norm)
     if match:
         return pa.decimal128(int(match.group(1)), int(match.group(2)))
-    raise UsageError(f"package field {path}: arrow_type {text!r} is not one of {sorted(_SIMPLE_TYPES)} or decimal128(P,S)")
+    raise UsageError(
+        f"package field {path}: arrow_type {text!r} is not one of {sorted(_SIMPLE_TYPES)} or decimal128(P,S)"
+    )
 
 
 def validate_fields(mart_name: str, fields: dict[str, dict]) -> None:
@@ -84,7 +89,9 @@ def validate_fields(mart_name: str, fields: dict[str, dict]) -> None:
         parts = path.split(".")
         for depth in range(1, len(parts)):
             if ".".join(parts[:depth]) in paths:
-                raise UsageError(f"{mart_name}: package field {path} is nested under the leaf field {'.'.join(parts[:depth])}")
+                raise UsageError(
+                    f"{mart_name}: package field {path} is nested under the leaf field {'.'.join(parts[:depth])}"
+                )
 
 
 def arrow_type(path: str, spec: dict) -> pa.DataType:
@@ -96,12 +103,17 @@ def arrow_type(path: str, spec: dict) -> pa.DataType:
     if kind == "boolean":
         return pa.bool_()
     if kind == "string":
-        if leaf.endswith("_at") or (len(parts) > 1 and parts[-2] == "as_of"):
+        if leaf.endswith("_at") or (len(parts) > 1 and parts[-2] == "as_of" and not leaf.endswith("_date")):
             return TIMESTAMP
         return pa.string()
     if kind == "number":
         return pa.int64() if INTEGER_NAME.search(leaf) else pa.float64()
-    raise UsageError(f"package field {path}: jsonb type {kind!r} needs an explicit arrow_type in its spec")
+    return pa.string()  # object / array: JSON text (see json_text_paths)
+
+
+def json_text_paths(fields: dict[str, dict]) -> list[str]:
+    """Fields that Parquet stores as their JSON text: objects and arrays without an explicit arrow_type."""
+    return [p for p, s in fields.items() if s.get("type") in ("object", "array") and not s.get("arrow_type")]
 
 
 def _tree(fields: dict[str, dict]) -> dict:

@@ -49,8 +49,12 @@ CROISSANT_CONTEXT = {
     "subField": "cr:subField",
     "transform": "cr:transform",
 }
-ENCODINGS = {".parquet": "application/x-parquet", ".jsonl": "application/jsonlines",
-             ".jsonl.gz": "application/jsonlines", ".jsonl.zst": "application/jsonlines"}
+ENCODINGS = {
+    ".parquet": "application/x-parquet",
+    ".jsonl": "application/jsonlines",
+    ".jsonl.gz": "application/jsonlines",
+    ".jsonl.zst": "application/jsonlines",
+}
 LICENSE = "https://creativecommons.org/licenses/by-nc/4.0/"
 
 
@@ -123,22 +127,26 @@ def croissant(prep, counts: dict[str, int], versions: dict) -> dict:
                         json_path = ".".join(prefix[1:] + [child])
                         out.append(leaf(record_id, child, value[0], value[1], prefix[0], json_path))
                     else:
-                        out.append({
-                            "@type": "cr:Field",
-                            "@id": f"{record_id}/{'/'.join(prefix + [child])}",
-                            "name": child,
-                            "description": f"The {'.'.join(prefix + [child])} object.",
-                            "subField": nested(prefix + [child], value),
-                        })
+                        out.append(
+                            {
+                                "@type": "cr:Field",
+                                "@id": f"{record_id}/{'/'.join(prefix + [child])}",
+                                "name": child,
+                                "description": f"The {'.'.join(prefix + [child])} object.",
+                                "subField": nested(prefix + [child], value),
+                            }
+                        )
                 return out
 
-            fields_out.append({
-                "@type": "cr:Field",
-                "@id": f"{record_id}/{name}",
-                "name": name,
-                "description": f"The package's `{name}` object.",
-                "subField": nested([name], node),
-            })
+            fields_out.append(
+                {
+                    "@type": "cr:Field",
+                    "@id": f"{record_id}/{name}",
+                    "name": name,
+                    "description": f"The package's `{name}` object.",
+                    "subField": nested([name], node),
+                }
+            )
     description = mart.description
     if prep.task is not None:
         description += f" Task {prep.task.name}: {prep.task.description}"
@@ -171,8 +179,15 @@ def croissant(prep, counts: dict[str, int], versions: dict) -> dict:
                 "name": "splits",
                 "description": "The splits (grouped by the mart's split_group, see README.md).",
                 "key": {"@id": "splits/split_name"},
-                "field": [{"@type": "cr:Field", "@id": "splits/split_name", "name": "split_name",
-                           "description": "Split name.", "dataType": "sc:Text"}],
+                "field": [
+                    {
+                        "@type": "cr:Field",
+                        "@id": "splits/split_name",
+                        "name": "split_name",
+                        "description": "Split name.",
+                        "dataType": "sc:Text",
+                    }
+                ],
                 "data": [{"splits/split_name": s} for s in split_values],
             },
             {
@@ -211,9 +226,13 @@ def dataset_card(prep, counts: dict[str, int], versions: dict, shards) -> str:
     lines += [
         "## Files",
         "",
-        f"{'Parquet with typed, nested struct columns' if opts.format == 'parquet' else 'JSON lines, one package per line (the jsonb text as stored)'}"
-        f", {opts.compression} compression, in `data/<split>-NNNNN-of-NNNNN{ext}`. Load with "
-        f"`datasets.load_dataset(\"{'parquet' if opts.format == 'parquet' else 'json'}\", data_dir=\"data\")`, "
+        (
+            "Parquet with typed, nested struct columns"
+            if opts.format == "parquet"
+            else "JSON lines, one package per line (the jsonb text as stored)"
+        )
+        + f", {opts.compression} compression, in `data/<split>-NNNNN-of-NNNNN{ext}`. Load with "
+        f'`datasets.load_dataset("{"parquet" if opts.format == "parquet" else "json"}", data_dir="data")`, '
         "pandas, polars or pyarrow; `croissant.json` describes the same files for `mlcroissant`, and "
         "`manifest.json` lists every shard with its sha256 and row count.",
         "",
@@ -250,8 +269,11 @@ def dataset_card(prep, counts: dict[str, int], versions: dict, shards) -> str:
             lines.append(f"- `{path}`" + (f" ({version})" if version else "") + f": {rule}")
     else:
         lines.append("This export carries no `training_labels` fields.")
-    others = {k: v for k, v in versions.items() if k.startswith("rule_versions.") and k.split(".")[-1] not in
-              {p.split(".")[-1] for p in label_fields}}
+    others = {
+        k: v
+        for k, v in versions.items()
+        if k.startswith("rule_versions.") and k.split(".")[-1] not in {p.split(".")[-1] for p in label_fields}
+    }
     if others:
         lines += ["", "Other rule versions: " + ", ".join(f"`{k.split('.', 1)[1]}` = {v}" for k, v in others.items())]
     lines += [
@@ -290,9 +312,12 @@ def dataset_card(prep, counts: dict[str, int], versions: dict, shards) -> str:
             "package's `split` key holds this export's split.",
         ]
     if opts.where or opts.limit:
-        lines += ["", f"Row filter: where `{opts.where or 'true'}`" + (f", at most {opts.limit} rows per split "
-                                                                        "(first in key order)" if opts.limit else "")
-                  + "."]
+        lines += [
+            "",
+            f"Row filter: where `{opts.where or 'true'}`"
+            + (f", at most {opts.limit} rows per split (the first in export order)" if opts.limit else "")
+            + ".",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -321,7 +346,8 @@ def export_manifest(prep, shards, counts, fingerprint, snapshots, versions, elap
         "format": {
             "format": opts.format,
             "compression": opts.compression,
-            "arrow_types": {p: str(arrow_type(p, s)) for p, s in prep.fields.items()} if opts.format == "parquet"
+            "arrow_types": {p: str(arrow_type(p, s)) for p, s in prep.fields.items()}
+            if opts.format == "parquet"
             else None,
         },
         "task": prep.task.as_dict() if prep.task else None,
@@ -329,8 +355,14 @@ def export_manifest(prep, shards, counts, fingerprint, snapshots, versions, elap
         "rows": counts,
         "total_rows": sum(counts.values()),
         "shards": [
-            {"file": f"data/{s.name}", "split": s.split, "rows": s.rows, "sha256": s.sha256, "bytes": s.bytes,
-             "first_key": s.lo}
+            {
+                "file": f"data/{s.name}",
+                "split": s.split,
+                "rows": s.rows,
+                "sha256": s.sha256,
+                "bytes": s.bytes,
+                "first_position": s.lo,
+            }
             for s in shards
         ],
         "elapsed_s": round(elapsed_s, 3),

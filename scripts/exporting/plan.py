@@ -1,10 +1,13 @@
 """The SQL of one export, all read inside one repeatable-read snapshot.
 
-Rows are exported in one global order: the selected splits in their declared order, then the mart's key.
-Shard k of a split holds its rows k*shard_rows .. (k+1)*shard_rows-1 in key order, so shard boundaries
-depend on the data alone. One planning query (a sort of the keys only, not the packages) returns every
-split's row count, the first key of every shard, and a fingerprint; the streams then copy contiguous runs of
-shards, each with one `COPY (select package::text ... order by key)`.
+Within a split, rows are exported in one deterministic order: by default the relation's physical order
+(ctid: what a serial scan returns, no sort), or with `order="key"` the mart's key (PostgreSQL then sorts
+the packages, which spills gigabytes to disk at scale and costs about half the speed). Shard k of a split
+holds its rows k*shard_rows .. (k+1)*shard_rows-1 in that order. One planning query (a sort of the
+positions only, not the packages) returns every split's row count, the first position of every shard and a
+fingerprint (relation oid and relfilenode, per split: rows, a sum of key hashes and a sum of row xmins), so
+a resumed run in a new snapshot can prove the relation is unchanged, which makes its physical order
+unchanged too. The streams then copy contiguous runs of shards, each with one COPY.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ class Selection:
     holdout_after: str | None = None
     drop_paths: list[list[str]] = field(default_factory=list)  # key paths removed from each package (task)
     limit: int | None = None
+    json_text_paths: list[str] = field(default_factory=list)  # Parquet only: values replaced by their JSON text
+    order: str = "table"  # "table": the relation's physical (ctid) order, no sort; "key": sorted by the mart's key
 
     @property
     def relation(self) -> sql.Composable:
@@ -45,6 +50,12 @@ class Selection:
 
     def key_type(self) -> sql.Composable:
         return column_type_sql(self.mart.column_type(self.mart.key))
+
+    def pos_expr(self) -> sql.Composable:
+        return self.key_expr() if self.order == "key" else sql.SQL("t.ctid")
+
+    def pos_type(self) -> sql.Composable:
+        return self.key_type() if self.order == "key" else sql.SQL("tid")
 
     def split_expr(self) -> tuple[sql.Composable, list]:
         split = sql.Identifier("t", SPLIT_COLUMN)
@@ -76,21 +87,30 @@ class Selection:
             expr = sql.SQL("({} #- {})").format(expr, sql.Literal("{" + ",".join(path) + "}"))
         if self.holdout_after and "split" in self.mart.fields and ["split"] not in self.drop_paths:
             expr = sql.SQL("({} || jsonb_build_object('split', a._split))").format(expr)
+        for path in self.json_text_paths:
+            pointer = sql.Literal("{" + ",".join(path.split(".")) + "}")
+            value = sql.SQL("(a._package #> {})").format(pointer)
+            expr = sql.SQL(
+                "jsonb_set({e}, {p}, coalesce(case when jsonb_typeof({v}) in ('object', 'array')"
+                " then to_jsonb({v}::text) else {v} end, 'null'::jsonb), false)"
+            ).format(e=expr, p=pointer, v=value)
         return expr
 
     def base(self, with_package: bool) -> tuple[sql.Composable, list]:
-        """`select _rank, _split, _key[, _package], _xmin` over the selected rows (no order)."""
+        """`select _rank, _split, _key, _pos[, _package], _xmin` over the selected rows (no order)."""
         split, split_params = self.split_expr()
         package = sql.SQL(", {} as _package").format(self.package_expr()) if with_package else sql.SQL("")
         inner_package = sql.SQL(", t.{} as _package").format(sql.Identifier(self.mart.package_column))
         query = sql.SQL(
-            "select * from (select array_position({splits}::text[], a._split) as _rank, a._split, a._key{package},"
-            " a._xmin from (select {split} as _split, {key} as _key{inner_package}, t.xmin as _xmin"
+            "select * from (select array_position({splits}::text[], a._split) as _rank,"
+            " a._split, a._key, a._pos{package},"
+            " a._xmin from (select {split} as _split, {key} as _key, {pos} as _pos{inner_package}, t.xmin as _xmin"
             " from {rel} as t where {where}) as a) as b where _rank is not null"
         ).format(
             splits=sql.Placeholder(),
             split=split,
             key=self.key_expr(),
+            pos=self.pos_expr(),
             package=package,
             inner_package=inner_package if with_package else sql.SQL(""),
             rel=self.relation,
@@ -104,11 +124,11 @@ def planning_query(selection: Selection, shard_rows: int) -> tuple[sql.Composabl
     base, params = selection.base(with_package=False)
     limit = selection.limit
     query = sql.SQL(
-        "select _rank, rn, _key::text, n, key_hash, xmin_sum from ("
-        " select _rank, _key, row_number() over w as rn, count(*) over p as n,"
+        "select _rank, rn, _pos::text, n, key_hash, xmin_sum from ("
+        " select _rank, _pos, row_number() over w as rn, count(*) over p as n,"
         " sum(hashtextextended(_key::text, 0)) over p as key_hash,"
         " sum((_xmin::text)::bigint) over p as xmin_sum"
-        " from ({base}) as s window p as (partition by _rank), w as (partition by _rank order by _key)"
+        " from ({base}) as s window p as (partition by _rank), w as (partition by _rank order by _pos)"
         ") as r where (rn - 1) %% {shard_rows} = 0 {limit_cond} order by _rank, rn"
     ).format(
         base=base,
@@ -124,9 +144,7 @@ def versions_query(selection: Selection) -> tuple[sql.Composable, list] | None:
     if not wanted:
         return None
     package = sql.Identifier("t", selection.mart.package_column)
-    parts = [
-        sql.SQL("{} #>> {}").format(package, sql.Literal("{" + ",".join(p.split(".")) + "}")) for p in wanted
-    ]
+    parts = [sql.SQL("{} #>> {}").format(package, sql.Literal("{" + ",".join(p.split(".")) + "}")) for p in wanted]
     return sql.SQL("select distinct {} from {} as t").format(sql.SQL(", ").join(parts), selection.relation), wanted
 
 
@@ -140,18 +158,24 @@ def relation_identity_query(selection: Selection) -> tuple[sql.Composable, list]
 
 
 def copy_query(selection: Selection, segments: list[tuple[int, str, str | None]]) -> tuple[sql.Composable, list]:
-    """COPY of the packages of key ranges [lo, hi) in split ranks, in (rank, key) order, as one line each."""
+    """COPY of the packages of position ranges [lo, hi) per split rank: one line `<rank>\x02<package text>` each.
+
+    In table order no ORDER BY is needed: a serial scan (no parallel workers, no synchronized scans) returns
+    rows in ctid order; the reader routes each line to its split's shard by the rank digit."""
     base, params = selection.base(with_package=True)
     conds = []
     for rank, lo, hi in segments:
-        cond = sql.SQL("(_rank = {} and _key >= {}::{}").format(sql.Literal(rank), sql.Placeholder(), selection.key_type())
+        cond = sql.SQL("(_rank = {} and _pos >= {}::{}").format(
+            sql.Literal(rank), sql.Placeholder(), selection.pos_type()
+        )
         params.append(lo)
         if hi is not None:
-            cond = sql.SQL("{} and _key < {}::{}").format(cond, sql.Placeholder(), selection.key_type())
+            cond = sql.SQL("{} and _pos < {}::{}").format(cond, sql.Placeholder(), selection.pos_type())
             params.append(hi)
         conds.append(sql.SQL("{})").format(cond))
-    query = sql.SQL("copy (select _package::text from ({base}) as s where {conds} order by _rank, _key) to stdout {opts}")
-    return query.format(base=base, conds=sql.SQL(" or ").join(conds), opts=COPY_OPTIONS), params
+    order = sql.SQL(" order by _rank, _pos") if selection.order == "key" else sql.SQL("")
+    query = sql.SQL("copy (select _rank, _package::text from ({base}) as s where {conds}{order}) to stdout {opts}")
+    return query.format(base=base, conds=sql.SQL(" or ").join(conds), order=order, opts=COPY_OPTIONS), params
 
 
 def plain_copy_query(selection: Selection) -> sql.Composable:

@@ -79,9 +79,7 @@ def select_fields(tasks: dict, task_name: str, mart_name: str, fields: dict[str,
     for path, spec in fields.items():
         if any(_matches(path, t) for t in targets):
             kept_targets.append(path)
-        elif TIMING_ORDER[spec["timing"]] <= TIMING_ORDER[timing]:
-            kept_inputs.append(path)
-        elif (
+        elif TIMING_ORDER[spec["timing"]] <= TIMING_ORDER[timing] or (
             after_hours is not None
             and spec["timing"] == "during_listing"
             and spec.get("available_after_hours") is not None

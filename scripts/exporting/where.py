@@ -48,7 +48,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
-            raise UsageError(f"bad --where near {text[pos:pos + 20]!r}: expected column op value [and ...]")
+            raise UsageError(f"bad --where near {text[pos : pos + 20]!r}: expected column op value [and ...]")
         pos = match.end()
         kind = match.lastgroup
         value = match.group(kind)

@@ -8,6 +8,7 @@ at a fixed level.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
@@ -165,10 +166,8 @@ class ParquetShardWriter:
         return self.raw.sha256.hexdigest()
 
     def abort(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # the file is being thrown away
             self._writer.close()
-        except Exception:  # noqa: BLE001 - the file is being thrown away
-            pass
         self.raw.close()
 
 
@@ -183,7 +182,9 @@ def parse_json_lines(data: bytes, schema: pa.Schema, parse_options: pa_json.Pars
             if "straddling" not in str(exc) and "block size" not in str(exc):
                 raise
             table = pa_json.read_json(
-                io.BytesIO(data), read_options=pa_json.ReadOptions(block_size=len(data) + 1), parse_options=parse_options
+                io.BytesIO(data),
+                read_options=pa_json.ReadOptions(block_size=len(data) + 1),
+                parse_options=parse_options,
             )
     except pa.ArrowInvalid as exc:
         raise ExportError(

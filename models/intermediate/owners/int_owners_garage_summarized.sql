@@ -1,14 +1,28 @@
+{{
+    config(
+        pre_hook=["set local enable_nestloop = off"],
+    )
+}}
 {#
     One row per owner with at least one clean holding: what they hold now and held before, how long
     they keep vehicles, how they trade, how far they drive them and how much they modify and restore
     them; every figure over all their holdings. `vehicles` is the bounded per-vehicle list of the
     package (the `owner_vehicle_limit` most recent acquisitions).
+
+    Reasoned exception (the pre-hook): the planner estimates one row for the staging views' `not
+    has_blocking_issue` filter and picks nested loops that re-run a view per row (minutes instead of
+    seconds); hash joins are right for these whole-table joins.
 #}
 
 with
 
 holdings as (
     select * from {{ ref('int_ownerships_measured') }}
+),
+
+users as (
+    select * from {{ ref('stg_marketplace__users') }}
+    where not has_blocking_issue
 ),
 
 per_owner as (
@@ -131,10 +145,13 @@ vehicle_entries as (
 final as (
     select
         per_owner.*,
+        coalesce(users.user_type = 'dealer', false) as is_dealer_account,
         coalesce(makes.makes, '[]'::jsonb) as makes,
         eras.vehicles_by_era,
         vehicle_entries.vehicles
     from per_owner
+    left join users
+        on per_owner.owner_id = users.user_id
     left join makes
         on per_owner.owner_id = makes.owner_id
     inner join eras

@@ -1,3 +1,8 @@
+{{
+    config(
+        pre_hook=["set local enable_nestloop = off"],
+    )
+}}
 {#
     One row per clean holding (ownership period) of a clean vehicle, measured over the holding itself:
     how long, whether it was flipped, the margin on resale, the service records dated inside it
@@ -5,6 +10,10 @@
     the new owner) and the miles the odometer readings of those records show were added.
     Open holdings run to the snapshot date, the data's own clock (latest ownership delivery), never
     the build's, so a rebuild of the same data gives the same numbers.
+
+    Reasoned exception (the pre-hook): the planner estimates one row for the staging views' `not
+    has_blocking_issue` filter and picks nested loops that re-run a view per row (minutes instead of
+    seconds); hash joins are right for these whole-table joins.
 #}
 
 with
@@ -102,8 +111,8 @@ service_within_holdings as (
     left join service_records
         on
             holdings.vehicle_id = service_records.vehicle_id
-            and service_records.performed_date >= holdings.acquired_date
-            and service_records.performed_date < holdings.holding_end_date
+            and holdings.acquired_date <= service_records.performed_date
+            and holdings.holding_end_date > service_records.performed_date
     group by holdings.ownership_id
 ),
 

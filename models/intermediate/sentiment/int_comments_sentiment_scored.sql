@@ -26,7 +26,7 @@ final as (
         comments_scored.sentiment_neutral,
         comments_scored.sentiment_negative,
         comments_scored.sentiment_token_count,
-        'vader_sql_v1' as sentiment_rule_version
+        'vader_sql_v2' as sentiment_rule_version
     from comments_scored
 )
 

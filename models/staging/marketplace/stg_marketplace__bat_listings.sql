@@ -86,6 +86,9 @@ checked as (
         with_references.*,
         {{ dq_issue_columns(checks) }}
     from with_references
+    {#- offset 0 keeps this step a plan node of its own: otherwise PostgreSQL copies the dq_issues
+        expression into every later reference and evaluates each rule several times per row. #}
+    offset 0
 ),
 
 renamed as (
@@ -95,8 +98,8 @@ renamed as (
         case when seller_exists then seller_id end as seller_id,
         {{ null_if_placeholder(clean_text('lot_number')) }} as lot_number,
         {{ clean_text('url') }} as listing_url,
-        {{ scrub_pii(clean_text('title')) }} as title,
-        coalesce({{ scrub_pii(clean_text('description', 100000)) }}, '') as description,
+        {{ clean_free_text('title', 1000) }} as title,
+        coalesce({{ clean_free_text('description', 100000) }}, '') as description,
         case
             when lower(btrim(seller_type)) in ('private', 'dealer') then lower(btrim(seller_type))
         end as seller_type,

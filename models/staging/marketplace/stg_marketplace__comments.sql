@@ -55,6 +55,9 @@ checked as (
         with_references.*,
         {{ dq_issue_columns(checks) }}
     from with_references
+    {#- offset 0 keeps this step a plan node of its own: otherwise PostgreSQL copies the dq_issues
+        expression into every later reference and evaluates each rule several times per row. #}
+    offset 0
 ),
 
 renamed as (
@@ -63,7 +66,7 @@ renamed as (
         listing_id,
         case when user_exists then user_id end as user_id,
         parent_id as parent_comment_id,
-        {{ scrub_pii(clean_text('body', 20000)) }} as body,
+        {{ clean_free_text('body', 20000) }} as body,
         posted_at,
         greatest(coalesce(likes, 0), 0) as like_count,
         _loaded_at as loaded_at,

@@ -55,6 +55,9 @@ checked as (
         with_references.*,
         {{ dq_issue_columns(checks) }}
     from with_references
+    {#- offset 0 keeps this step a plan node of its own: otherwise PostgreSQL copies the dq_issues
+        expression into every later reference and evaluates each rule several times per row. #}
+    offset 0
 ),
 
 renamed as (
@@ -65,7 +68,7 @@ renamed as (
         performed_at as performed_date,
         case when not 'mileage_out_of_range' = any(dq_issues) then mileage_at_service end as mileage_at_service,
         lower(btrim(category)) as work_category,
-        {{ scrub_pii(clean_text('description', 20000)) }} as description,
+        {{ clean_free_text('description', 20000) }} as description,
         {%- for column in money_columns %}
             case when {{ column }} >= 0 and {{ column }} < 50000000 then {{ column }} end as {{ column }},
         {%- endfor %}

@@ -27,6 +27,9 @@ checked as (
         latest_delivery.*,
         {{ dq_issue_columns(checks) }}
     from latest_delivery
+    {#- offset 0 keeps this step a plan node of its own: otherwise PostgreSQL copies the dq_issues
+        expression into every later reference and evaluates each rule several times per row. #}
+    offset 0
 ),
 
 renamed as (

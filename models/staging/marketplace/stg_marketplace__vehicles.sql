@@ -87,6 +87,9 @@ checked as (
         normalized.*,
         {{ dq_issue_columns(checks) }}
     from normalized
+    {#- offset 0 keeps this step a plan node of its own: otherwise PostgreSQL copies the dq_issues
+        expression into every later reference and evaluates each rule several times per row. #}
+    offset 0
 ),
 
 renamed as (

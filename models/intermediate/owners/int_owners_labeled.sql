@@ -1,0 +1,51 @@
+{#
+    The owner_type training label (rule `owner_type`, thresholds in seeds/rule_parameters.csv), the
+    first matching case wins:
+    1. flipper   - a dealer account: trading is the business;
+    2. driver    - odometer readings show at least `driver_min_miles_per_year` miles a year;
+    3. flipper   - at least `flipper_min_flipped_share` of the completed holdings were disposed of within
+                   `flip_max_holding_days` (12 months);
+    4. builder   - at least `builder_min_modification_share` of the service records in their holdings are
+                   modifications or restorations (and at least `builder_min_modification_records` of them);
+    5. collector - median holding of at least `collector_min_median_holding_years`, or at least
+                   `collector_min_vehicles_held_now` vehicles held at once;
+    6. driver    - everyone else: vehicles kept a few years and used, without flips, builds or a collection.
+    Missing evidence (no readings, no completed holding, no service record) never matches a case.
+#}
+
+with
+
+owners as (
+    select * from {{ ref('int_owners_garage_summarized') }}
+),
+
+labeled as (
+    select
+        owner_id,
+        case
+            when is_dealer_account then 'flipper'
+            when miles_per_year >= {{ rule_parameter('owner_type', 'driver_min_miles_per_year') }} then 'driver'
+            when flipped_share >= {{ rule_parameter('owner_type', 'flipper_min_flipped_share') }} then 'flipper'
+            when
+                modification_record_share >= {{ rule_parameter('owner_type', 'builder_min_modification_share') }}
+                and modification_record_count + restoration_record_count
+                >= {{ rule_parameter('owner_type', 'builder_min_modification_records') }}
+                then 'builder'
+            when
+                median_holding_years >= {{ rule_parameter('owner_type', 'collector_min_median_holding_years') }}
+                or vehicles_held_now >= {{ rule_parameter('owner_type', 'collector_min_vehicles_held_now') }}
+                then 'collector'
+            else 'driver'
+        end as owner_type
+    from owners
+),
+
+final as (
+    select
+        owner_id,
+        owner_type,
+        {{ rule_version('owner_type') }} as owner_type_rule_version
+    from labeled
+)
+
+select * from final

@@ -1,0 +1,82 @@
+{#
+    One technician work package per clean technician: the bounded work history (the latest
+    `technician_work_history_limit` orders, each with at most `technician_photos_per_order_limit`
+    photos), documentation patterns and experience over all their orders, and the two labels. The
+    technician appears only as `technician_key`, a keyed hash (macro `pseudonymize`); no shop name,
+    certification text or description text reaches the package. The split is grouped by technician.
+#}
+
+with
+
+technicians as (
+    select * from {{ ref('int_technicians_work_summarized') }}
+),
+
+labels as (
+    select * from {{ ref('int_technicians_labeled') }}
+),
+
+final as (
+    select
+        {{ pseudonymize('technicians.technician_id', 'technician') }} as technician_key,
+        {{ split_name('technicians.technician_id') }} as split,
+        technicians.last_order_date,
+        jsonb_build_object(
+            'technician_key', {{ pseudonymize('technicians.technician_id', 'technician') }},
+            'split', {{ split_name('technicians.technician_id') }},
+            'package_version', '{{ var("technician_package_version") }}',
+            'work_history', jsonb_build_object(
+                'limit', {{ var('technician_work_history_limit') }},
+                'photos_per_order_limit', {{ var('technician_photos_per_order_limit') }},
+                'orders_total', technicians.order_count,
+                'orders_shown', technicians.orders_shown,
+                'photos_total', technicians.photo_total,
+                'labor_hours_total', technicians.labor_hours_total,
+                'orders', technicians.work_history
+            ),
+            'documentation_patterns', jsonb_build_object(
+                'orders_with_photos_share', technicians.orders_with_photos_share,
+                'photos_per_order_mean', technicians.photos_per_order_mean,
+                'photos_per_order_stddev', technicians.photos_per_order_stddev,
+                'description_share', technicians.description_share,
+                'documented_description_share', technicians.documented_description_share,
+                'description_length_mean', technicians.description_length_mean,
+                'description_length_stddev', technicians.description_length_stddev,
+                'before_after_share', technicians.before_after_share,
+                'mileage_recorded_share', technicians.mileage_recorded_share,
+                'order_gap_days_mean', technicians.order_gap_days_mean,
+                'order_gap_days_median', technicians.order_gap_days_median,
+                'order_gap_days_max', technicians.order_gap_days_max
+            ),
+            'experience', jsonb_build_object(
+                'years_in_trade', technicians.years_in_trade,
+                'certification_count', technicians.certification_count,
+                'orders_by_category', technicians.orders_by_category,
+                'distinct_vehicles', technicians.distinct_vehicle_count,
+                'distinct_makes', technicians.distinct_make_count,
+                'comeback_count', technicians.comeback_count,
+                'comeback_share', technicians.comeback_share,
+                'labor_efficiency_ratio', technicians.labor_efficiency_ratio
+            ),
+            'training_labels', jsonb_build_object(
+                'documentation_consistency_score', labels.documentation_consistency_score,
+                'skill_level', labels.skill_level
+            ),
+            'rule_versions', jsonb_build_object(
+                'documentation_consistency_score', labels.documentation_consistency_rule_version,
+                'skill_level', labels.skill_level_rule_version,
+                'split', 'grouped_md5_bucket@1',
+                'technician_key', 'keyed_sha256@1'
+            ),
+            'as_of', jsonb_build_object(
+                'first_order_date', technicians.first_order_date,
+                'last_order_date', technicians.last_order_date,
+                'snapshot_at', technicians.snapshot_at
+            )
+        ) as package
+    from technicians
+    inner join labels
+        on technicians.technician_id = labels.technician_id
+)
+
+select * from final

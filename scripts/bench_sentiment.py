@@ -1,0 +1,129 @@
+"""SQL sentiment scorer vs vaderSentiment, measured in the same run.
+
+Times the compiled `int_comments_sentiment_scored` select (as `create temporary table ... as`, with the model's
+pre-hook settings) over every clean comment, and vaderSentiment's polarity_scores() over a sample of the same
+comment bodies, interleaved `repeats` times so machine drift hits both alike. Prints comments/s for each and
+the ratio of the medians.
+
+    python scripts/bench_sentiment.py --schema dev             # needs a built dev_staging.stg_marketplace__comments
+    python scripts/bench_sentiment.py --schema bench --repeats 1
+
+`run(dsn, schema)` returns the figures as a dict (for scripts/bench.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from cli_common import OneLineArgumentParser, connect
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = "int_comments_sentiment_scored"
+# the model's pre-hooks (models/intermediate/sentiment/_sentiment__models.yml)
+SESSION_SETTINGS = (
+    "set local enable_memoize = off",
+    "set local parallel_setup_cost = 0",
+    "set local parallel_tuple_cost = 0",
+)
+
+
+def parse_args(argv=None):
+    parser = OneLineArgumentParser(
+        prog="bench_sentiment.py",
+        description="Comments/s of the SQL sentiment scorer vs vaderSentiment, interleaved in the same run.",
+        epilog="example: python scripts/bench_sentiment.py --schema dev --repeats 3",
+    )
+    parser.add_argument("--schema", default="dev", help="dbt schema the project was built in (default dev)")
+    parser.add_argument("--dsn", help="libpq connection string (default: the PG* variables)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed repeats of each side (default 3)")
+    parser.add_argument("--sample", type=int, default=50000, help="comments scored by vaderSentiment per repeat")
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    if args.sample < 1:
+        parser.error("--sample must be at least 1")
+    return args
+
+
+def compiled_select(schema: str) -> str:
+    """The model's select, compiled by dbt for `schema` (into a scratch target path)."""
+    from dbt.cli.main import dbtRunner
+
+    target = Path(tempfile.mkdtemp(prefix="bench-sentiment-"))
+    previous = os.environ.get("DBT_SCHEMA")
+    os.environ["DBT_SCHEMA"] = schema
+    try:
+        result = dbtRunner().invoke(["compile", "--select", MODEL, "--quiet", "--project-dir", str(ROOT),
+                                     "--profiles-dir", str(ROOT), "--target-path", str(target)])
+    finally:
+        if previous is None:
+            os.environ.pop("DBT_SCHEMA", None)
+        else:
+            os.environ["DBT_SCHEMA"] = previous
+    if not result.success:
+        raise SystemExit("bench_sentiment: dbt compile failed")
+    manifest = json.loads((target / "manifest.json").read_text())
+    node = next(n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["name"] == MODEL)
+    return node["compiled_code"]
+
+
+def time_sql(conn, select_sql: str) -> tuple[float, int]:
+    with conn.transaction():
+        for setting in SESSION_SETTINGS:
+            conn.execute(setting)
+        started = time.perf_counter()
+        conn.execute(f"create temporary table bench_sentiment_scored on commit drop as {select_sql}")
+        seconds = time.perf_counter() - started
+        rows = conn.execute("select count(*) from bench_sentiment_scored").fetchone()[0]
+    return seconds, rows
+
+
+def time_vader(analyzer, bodies: list[str | None]) -> float:
+    started = time.perf_counter()
+    for body in bodies:
+        analyzer.polarity_scores(body or "")
+    return time.perf_counter() - started
+
+
+def run(dsn: str | None = None, schema: str = "dev", repeats: int = 3, sample: int = 50000,
+        select_sql: str | None = None) -> dict:
+    """Interleave SQL and vaderSentiment `repeats` times; comments/s of each, and the ratio of the medians."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    select_sql = select_sql or compiled_select(schema)
+    analyzer = SentimentIntensityAnalyzer()
+    sql_rates, vader_rates = [], []
+    with connect(dsn, autocommit=True) as conn:
+        bodies = [r[0] for r in conn.execute(
+            f"select body from {schema}_staging.stg_marketplace__comments where not has_blocking_issue "
+            "order by comment_id limit %s", (sample,))]
+        for _ in range(repeats):
+            seconds, rows = time_sql(conn, select_sql)
+            sql_rates.append(rows / seconds)
+            vader_rates.append(len(bodies) / time_vader(analyzer, bodies))
+    sql_median, vader_median = statistics.median(sql_rates), statistics.median(vader_rates)
+    return {
+        "comments": rows, "vader_sample": len(bodies), "sql_per_s": sql_rates, "vader_python_per_s": vader_rates,
+        "sql_median_per_s": sql_median, "vader_median_per_s": vader_median, "speedup": sql_median / vader_median,
+    }
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    figures = run(dsn=args.dsn, schema=args.schema, repeats=args.repeats, sample=args.sample)
+    print(f"SQL scorer:     {', '.join(f'{r:,.0f}' for r in figures['sql_per_s'])} comments/s "
+          f"({figures['comments']:,} comments)")
+    print(f"vaderSentiment: {', '.join(f'{r:,.0f}' for r in figures['vader_python_per_s'])} comments/s "
+          f"({figures['vader_sample']:,}-comment sample)")
+    print(f"median ratio SQL / vaderSentiment: {figures['speedup']:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
