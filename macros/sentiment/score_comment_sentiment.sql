@@ -65,31 +65,16 @@
     `parallel_tuple_cost = 0` (so the parallel plan is taken at small row counts too) and
     `enable_memoize = off` (a memoize cache keyed on the text only adds work).
 #}
-{% macro sentiment_word_key(word) -%}
-    {#- The word vaderSentiment looks up for a lower-case token: the token without leading and trailing
-        punctuation, unless that leaves two characters or fewer; for a token that starts with an emoji
-        character (code point above U+203B), that character. Tokens that start and end with a letter,
-        digit or non-ASCII character (almost all) skip btrim(). -#}
-    {%- set punctuation = "'!\"#$%&''()*+,-./:;<=>?@[\\]^_`{|}~'" -%}
-    case
-        when ascii({{ word }}) > 8251 then left({{ word }}, 1)
-        when
-            (ascii({{ word }}) between 97 and 122 or ascii({{ word }}) between 48 and 57 or ascii({{ word }}) > 127)
-            and (
-                ascii(right({{ word }}, 1)) between 97 and 122
-                or ascii(right({{ word }}, 1)) between 48 and 57
-                or ascii(right({{ word }}, 1)) > 127
-            )
-            then {{ word }}
-        when char_length(btrim({{ word }}, {{ punctuation }})) > 2 then btrim({{ word }}, {{ punctuation }})
-        else {{ word }}
-    end
-{%- endmacro %}
-
 {% macro score_comment_sentiment(relation, id_column='comment_id', text_column='body', passthrough_columns=none) %}
     {%- set passthrough = passthrough_columns or [] -%}
     {#- Every single-code-point emoji of the emoji seed lies in these ranges (the seed script checks it). -#}
     {%- set emoji_class = "[\\u00a9\\u00ae\\u203c-\\u3299\\U0001f000-\\U0001faff]" -%}
+    {#- The trailing punctuation a token may carry and still be looked up (vaderSentiment strips any leading
+        and trailing punctuation, unless that leaves two characters or fewer). -#}
+    {%- set token_suffixes = ["", ".", ",", "!", "!!", "!!!", "!!!!", "!!!!!", "!!!!!!", "?", "??", "???", "????", "?????", ":", ";", "...", ")", "?!", "!?"] -%}
+    {%- set token_suffix_array -%}
+        array[{% for suffix in token_suffixes %}'{{ suffix }}'{{ ", " if not loop.last }}{% endfor %}]
+    {%- endset -%}
     {#- The text as scored: ASCII text as it is; otherwise with a space before every emoji character, so
         that each emoji starts a token. -#}
     {%- set prepared_text -%}
@@ -99,34 +84,31 @@
             else ltrim(regexp_replace(scored_rows.{{ text_column }}, '\s*({{ emoji_class }})', ' \1', 'g'))
         end
     {%- endset -%}
-    {#- The lower-case tokens, with one empty token appended so that every text (even an empty one) has a
-        first token to carry its per-text values. -#}
-    {%- set lower_tokens = "string_to_array(lower(coalesce(" ~ prepared_text ~ ", '')) || ' ', ' ')" -%}
     {#- Rule constants of vaderSentiment 3.3.2, as double precision so no row converts numerics. -#}
     {%- set negation_scalar = 'cast(-0.74 as double precision)' -%}
     {%- set all_caps_increment = 'cast(0.733 as double precision)' -%}
     {%- set never_so_scalar = 'cast(1.25 as double precision)' -%}
     {%- set damping = {1: 'cast(1 as double precision)', 2: 'cast(0.95 as double precision)', 3: 'cast(0.9 as double precision)'} -%}
-    {#- Whether the text is mixed case (some lower-case letter or an emoji description), looked at only for
-        rows with an ALL-CAPS word. -#}
+    {#- Mixed case (for the ALL-CAPS rules): the text has a lower-case letter or an emoji (whose description
+        is lower case). Looked at only for rows with an ALL-CAPS word. -#}
     {%- set is_mixed_case -%}
         (
-            scored_rows.{{ text_column }} != upper(scored_rows.{{ text_column }})
-            or octet_length(scored_rows.{{ text_column }}) != char_length(scored_rows.{{ text_column }})
+            sentiment_words.scored_text != upper(sentiment_words.scored_text)
+            or octet_length(sentiment_words.scored_text) != char_length(sentiment_words.scored_text)
         )
     {%- endset -%}
-    {#- The original-case token at an offset from the scored word (for the ALL-CAPS tests). -#}
+    {#- The original-case token at a distance before the scored word (for the ALL-CAPS tests). -#}
     {%- set original_token = {} -%}
-    {%- for offset in [0, 1, 2, 3] -%}
-        {%- do original_token.update({offset: "split_part(" ~ prepared_text ~ ", ' ', cast(words.token_position as integer) - " ~ offset ~ ")"}) -%}
+    {%- for distance in [0, 1, 2, 3] -%}
+        {%- do original_token.update({distance: "split_part(sentiment_words.scored_text, ' ', cast(sentiment_words.token_position as integer) - " ~ distance ~ ")"}) -%}
     {%- endfor -%}
     {%- set applies = {} -%}
     {%- set negated = {} -%}
     {%- set booster = {} -%}
     {%- for distance in [1, 2, 3] -%}
         {#- the word `distance` before exists and is not itself a lexicon word -#}
-        {%- do applies.update({distance: '(words.word_' ~ distance ~ '_before is not null and not coalesce(modifier_' ~ distance ~ '.is_lexicon_word, false))'}) -%}
-        {%- do negated.update({distance: "(coalesce(modifier_" ~ distance ~ ".is_negation, false) or strpos(words.word_" ~ distance ~ "_before, 'n''t') > 0)"}) -%}
+        {%- do applies.update({distance: '(sentiment_words.token_position > ' ~ distance ~ ' and not coalesce(modifier_' ~ distance ~ '.is_lexicon_word, false))'}) -%}
+        {%- do negated.update({distance: 'coalesce(modifier_' ~ distance ~ '.is_negation, false)'}) -%}
         {%- set booster_expression -%}
             case
                 when {{ applies[distance] }} and modifier_{{ distance }}.booster_scalar is not null
@@ -134,7 +116,7 @@
                         modifier_{{ distance }}.booster_scalar
                         + case
                             when
-                                {{ original_token[distance] }} != words.word_{{ distance }}_before
+                                {{ original_token[distance] }} != lower({{ original_token[distance] }})
                                 and {{ original_token[distance] }} = upper({{ original_token[distance] }})
                                 and {{ is_mixed_case }}
                                 then {{ all_caps_increment }}
@@ -146,7 +128,6 @@
         {%- endset -%}
         {%- do booster.update({distance: booster_expression}) -%}
     {%- endfor -%}
-    {%- set factor = {} -%}
     {%- set factor_1 -%}
         case when {{ applies[1] }} and {{ negated[1] }} then {{ negation_scalar }} else 1 end
     {%- endset -%}
@@ -174,14 +155,14 @@
     {#- the word's own valence: "kind of", the "no" rules -#}
     {%- set own_valence -%}
         case
-            when scoring_tokens.token = 'kind' and words.word_1_after in ('of', 'of,', 'of.') then 0
+            when sentiment_words.token = 'kind' and next_modifier.token = 'of' then 0
             when
                 modifier_1.token = 'no'
                 or modifier_2.token = 'no'
                 or (modifier_3.token = 'no' and modifier_1.token in ('or', 'nor'))
-                then scoring_tokens.valence * {{ negation_scalar }}
-            when scoring_tokens.token = 'no' and next_modifier.is_lexicon_word then 0
-            else scoring_tokens.valence
+                then sentiment_words.valence * {{ negation_scalar }}
+            when sentiment_words.token = 'no' and next_modifier.is_lexicon_word then 0
+            else sentiment_words.valence
         end
     {%- endset -%}
     {#- ... plus the ALL-CAPS emphasis -#}
@@ -189,7 +170,7 @@
         {{ own_valence }}
         + case
             when
-                {{ original_token[0] }} != words.lower_token
+                {{ original_token[0] }} != sentiment_words.lower_token
                 and {{ original_token[0] }} = upper({{ original_token[0] }})
                 and {{ is_mixed_case }}
                 then case when {{ own_valence }} > 0 then {{ all_caps_increment }} else -{{ all_caps_increment }} end
@@ -199,176 +180,250 @@
 with
 
 sentiment_scoring_tokens as not materialized (
-    -- the tokens that score: lexicon words (booster words score 0, so they are left out) and emoji, whose
-    -- valence is the plain sum of their description's lexicon words
+    -- the tokens that score, with the trailing punctuation they may carry: lexicon words (booster words
+    -- score 0, so they are left out) and emoji, whose valence is the plain sum of their description's
+    -- lexicon words
+    -- (grouped by the looked-up token, so that the planner knows it is unique and estimates the joins
+    -- right; a lexicon entry that itself ends in such punctuation is the only case with two rows)
     select
-        lexicon.token,
-        cast(lexicon.valence as double precision) as valence,
-        cast(null as double precision) as emoji_positive,
-        cast(null as double precision) as emoji_negative,
-        cast(null as bigint) as emoji_scored_words,
-        cast(0 as bigint) as extra_tokens
-    from {{ ref('vader_lexicon') }} as lexicon
-    where not exists (
-        select boosters.token from {{ ref('vader_boosters') }} as boosters
-        where boosters.token = lexicon.token
-    )
-    union all
-    select
-        emoji.emoji as token,
-        coalesce(sum(cast(lexicon.valence as double precision)), 0) as valence,
-        coalesce(sum(cast(lexicon.valence as double precision) + 1) filter (where lexicon.valence > 0), 0)
-            as emoji_positive,
-        coalesce(sum(cast(lexicon.valence as double precision) - 1) filter (where lexicon.valence < 0), 0)
-            as emoji_negative,
-        count(*) filter (where lexicon.valence != 0) as emoji_scored_words,
-        count(*) - 1 as extra_tokens
-    from {{ ref('vader_emoji') }} as emoji
-    cross join lateral unnest(string_to_array(lower(emoji.description), ' ')) as description_words (word)
-    left join {{ ref('vader_lexicon') }} as lexicon
-        on {{ sentiment_word_key('description_words.word') }} = lexicon.token
-    group by emoji.emoji
+        scoring_words.token || suffixes.suffix as lookup_token,
+        min(scoring_words.token) as token,
+        min(scoring_words.valence) as valence,
+        min(scoring_words.emoji_positive) as emoji_positive,
+        min(scoring_words.emoji_negative) as emoji_negative,
+        min(scoring_words.emoji_scored_words) as emoji_scored_words,
+        min(scoring_words.extra_tokens) as extra_tokens
+    from (
+        select
+            lexicon.token,
+            cast(lexicon.valence as double precision) as valence,
+            cast(null as double precision) as emoji_positive,
+            cast(null as double precision) as emoji_negative,
+            cast(null as bigint) as emoji_scored_words,
+            cast(0 as bigint) as extra_tokens
+        from {{ ref('vader_lexicon') }} as lexicon
+        where not exists (
+            select boosters.token from {{ ref('vader_boosters') }} as boosters
+            where boosters.token = lexicon.token
+        )
+        union all
+        select
+            emoji.emoji as token,
+            coalesce(sum(cast(lexicon.valence as double precision)), 0) as valence,
+            coalesce(sum(cast(lexicon.valence as double precision) + 1) filter (where lexicon.valence > 0), 0)
+                as emoji_positive,
+            coalesce(sum(cast(lexicon.valence as double precision) - 1) filter (where lexicon.valence < 0), 0)
+                as emoji_negative,
+            count(*) filter (where lexicon.valence != 0) as emoji_scored_words,
+            count(*) - 1 as extra_tokens
+        from {{ ref('vader_emoji') }} as emoji
+        cross join lateral unnest(string_to_array(lower(emoji.description), ' ')) as description_words (word)
+        left join {{ ref('vader_lexicon') }} as lexicon
+            on rtrim(description_words.word, ',.:') = lexicon.token
+        group by emoji.emoji
+    ) as scoring_words
+    cross join unnest({{ token_suffix_array }}) as suffixes (suffix)
+    where suffixes.suffix = '' or char_length(scoring_words.token) > 2 or scoring_words.emoji_scored_words is not null
+    group by scoring_words.token || suffixes.suffix
 ),
 
 sentiment_modifiers as not materialized (
-    -- every word the rules look at around a lexicon word: lexicon membership, booster scalar, negation,
-    -- plus the few plain words the rules compare with
+    -- every word the rules look at around a lexicon word, with the trailing punctuation it may carry:
+    -- lexicon membership, booster scalar, negation, plus the few plain words the rules compare with
     select
-        modifier_words.token,
+        modifier_words.token || suffixes.suffix as lookup_token,
+        min(modifier_words.token) as token,
         bool_or(modifier_words.is_lexicon_word) as is_lexicon_word,
         max(modifier_words.booster_scalar) as booster_scalar,
         bool_or(modifier_words.is_negation) as is_negation
     from (
         select
-            lexicon.token,
-            true as is_lexicon_word,
-            cast(null as double precision) as booster_scalar,
-            false as is_negation
-        from {{ ref('vader_lexicon') }} as lexicon
-        union all
-        select
-            boosters.token,
-            false as is_lexicon_word,
-            cast(boosters.scalar as double precision) as booster_scalar,
-            false as is_negation
-        from {{ ref('vader_boosters') }} as boosters
-        union all
-        select
-            negations.token,
-            false as is_lexicon_word,
-            cast(null as double precision) as booster_scalar,
-            true as is_negation
-        from {{ ref('vader_negations') }} as negations
-        union all
-        select
-            rule_words.token,
-            false as is_lexicon_word,
-            cast(null as double precision) as booster_scalar,
-            false as is_negation
-        from (values ('so'), ('this'), ('never'), ('without'), ('doubt'), ('no'), ('or'), ('nor'), ('least'), ('at'), ('very')) as rule_words (token)
+            all_modifiers.token,
+            bool_or(all_modifiers.is_lexicon_word) as is_lexicon_word,
+            max(all_modifiers.booster_scalar) as booster_scalar,
+            bool_or(all_modifiers.is_negation) as is_negation
+        from (
+            select
+                lexicon.token,
+                true as is_lexicon_word,
+                cast(null as double precision) as booster_scalar,
+                false as is_negation
+            from {{ ref('vader_lexicon') }} as lexicon
+            union all
+            select
+                boosters.token,
+                false as is_lexicon_word,
+                cast(boosters.scalar as double precision) as booster_scalar,
+                false as is_negation
+            from {{ ref('vader_boosters') }} as boosters
+            union all
+            select
+                negations.token,
+                false as is_lexicon_word,
+                cast(null as double precision) as booster_scalar,
+                true as is_negation
+            from {{ ref('vader_negations') }} as negations
+            union all
+            select
+                rule_words.token,
+                false as is_lexicon_word,
+                cast(null as double precision) as booster_scalar,
+                false as is_negation
+            from (
+                values ('so'), ('this'), ('never'), ('without'), ('doubt'), ('no'), ('or'), ('nor'), ('least'),
+                ('at'), ('very'), ('of')
+            ) as rule_words (token)
+        ) as all_modifiers
+        group by all_modifiers.token
     ) as modifier_words
-    group by modifier_words.token
+    cross join unnest({{ token_suffix_array }}) as suffixes (suffix)
+    where suffixes.suffix = '' or char_length(modifier_words.token) > 2
+    group by modifier_words.token || suffixes.suffix
 ),
 
-sentiment_word_scores as (
-    -- one row per lexicon hit and one per text (its first token), each with its rule-adjusted valence
+sentiment_words as not materialized (
+    -- one row per lexicon hit and one per text (its first token, which carries the text's token count
+    -- and punctuation emphasis)
     select
         scored_rows.{{ id_column }},
         {%- for column in passthrough %}
         scored_rows.{{ column }},
         {%- endfor %}
+        {{ prepared_text | indent(8) }} as scored_text,
+        words.lower_token,
+        words.token_position,
+        scoring_tokens.token,
+        scoring_tokens.valence,
+        scoring_tokens.emoji_positive,
+        scoring_tokens.emoji_negative,
+        scoring_tokens.emoji_scored_words,
+        scoring_tokens.extra_tokens
+    from {{ relation }} as scored_rows
+    cross join lateral unnest(
+        string_to_array(lower(coalesce({{ prepared_text | indent(8) }}, '')) || ' ', ' ')
+    ) with ordinality as words (lower_token, token_position)
+    left join sentiment_scoring_tokens as scoring_tokens
+        on words.lower_token = scoring_tokens.lookup_token
+    where scoring_tokens.token is not null or words.token_position = 1
+),
+
+sentiment_word_scores as (
+    -- each row's rule-adjusted valence; unnest(array[...]) keeps it one computed column (inlined, every
+    -- reference to it would re-evaluate the rules)
+    select
+        sentiment_words.{{ id_column }},
+        {%- for column in passthrough %}
+        sentiment_words.{{ column }},
+        {%- endfor %}
         case
-            when words.token_position = 1
+            when sentiment_words.token_position = 1 and sentiment_words.scored_text != ''
+                -- as many tokens as spaces plus one, less the empty tokens of runs of spaces
                 then
-                    cardinality(array_remove(string_to_array(coalesce({{ prepared_text }}, ''), ' '), ''))
+                    octet_length(sentiment_words.scored_text)
+                    - octet_length(replace(sentiment_words.scored_text, ' ', ''))
+                    + 1
+                    - (
+                        octet_length(sentiment_words.scored_text)
+                        - octet_length(replace(sentiment_words.scored_text, '  ', ' '))
+                    )
             else 0
         end
-        + coalesce(scoring_tokens.extra_tokens, 0) as token_count,
+        + coalesce(sentiment_words.extra_tokens, 0) as token_count,
         case
-            when words.token_position = 1 and strpos(scored_rows.{{ text_column }}, '!') + strpos(scored_rows.{{ text_column }}, '?') > 0
+            when
+                sentiment_words.token_position = 1
+                and strpos(sentiment_words.scored_text, '!') + strpos(sentiment_words.scored_text, '?') > 0
                 then
                     least(
-                        octet_length(scored_rows.{{ text_column }}) - octet_length(replace(scored_rows.{{ text_column }}, '!', '')), 4
+                        octet_length(sentiment_words.scored_text)
+                        - octet_length(replace(sentiment_words.scored_text, '!', '')),
+                        4
                     ) * cast(0.292 as double precision)
                     + case
-                        when octet_length(scored_rows.{{ text_column }}) - octet_length(replace(scored_rows.{{ text_column }}, '?', '')) <= 1
+                        when
+                            octet_length(sentiment_words.scored_text)
+                            - octet_length(replace(sentiment_words.scored_text, '?', '')) <= 1
                             then 0
-                        when octet_length(scored_rows.{{ text_column }}) - octet_length(replace(scored_rows.{{ text_column }}, '?', '')) <= 3
-                            then (octet_length(scored_rows.{{ text_column }}) - octet_length(replace(scored_rows.{{ text_column }}, '?', ''))) * cast(0.18 as double precision)
+                        when
+                            octet_length(sentiment_words.scored_text)
+                            - octet_length(replace(sentiment_words.scored_text, '?', '')) <= 3
+                            then (
+                                octet_length(sentiment_words.scored_text)
+                                - octet_length(replace(sentiment_words.scored_text, '?', ''))
+                            ) * cast(0.18 as double precision)
                         else cast(0.96 as double precision)
                     end
             else 0
         end as punctuation_amount,
-        scoring_tokens.emoji_positive,
-        scoring_tokens.emoji_negative,
-        scoring_tokens.emoji_scored_words,
-        case
-            when scoring_tokens.emoji_scored_words is not null then scoring_tokens.valence
-            when scoring_tokens.token is not null then
-                (
-                    ({{ base_valence }}) * ({{ factor_1 }}) * ({{ factor_2 }}) * ({{ factor_3 }})
-                    + case
-                        when coalesce(modifier_1.booster_scalar, modifier_2.booster_scalar, modifier_3.booster_scalar) is null then 0
-                        else
-                            case when ({{ base_valence }}) < 0 then -1 else 1 end
-                            * (
-                                ({{ booster[1] }}) * ({{ factor_1 }}) * ({{ factor_2 }}) * ({{ factor_3 }})
-                                + ({{ booster[2] }}) * sign({{ factor_1 }}) * ({{ factor_2 }}) * ({{ factor_3 }})
-                                + ({{ booster[3] }}) * sign({{ factor_1 }}) * sign({{ factor_2 }}) * ({{ factor_3 }})
-                            )
+        sentiment_words.emoji_positive,
+        sentiment_words.emoji_negative,
+        sentiment_words.emoji_scored_words,
+        unnest(array[
+            case
+                when sentiment_words.emoji_scored_words is not null then sentiment_words.valence
+                when sentiment_words.token is not null then
+                    (
+                        ({{ base_valence | indent(24) }}) * ({{ factor_1 }}) * ({{ factor_2 | indent(24) }}) * ({{ factor_3 | indent(24) }})
+                        + case
+                            when coalesce(modifier_1.booster_scalar, modifier_2.booster_scalar, modifier_3.booster_scalar) is null
+                                then 0
+                            else
+                                case when ({{ base_valence | indent(32) }}) < 0 then -1 else 1 end
+                                * (
+                                    ({{ booster[1] | indent(36) }}) * ({{ factor_1 }}) * ({{ factor_2 | indent(36) }}) * ({{ factor_3 | indent(36) }})
+                                    + ({{ booster[2] | indent(36) }}) * sign({{ factor_1 }}) * ({{ factor_2 | indent(36) }}) * ({{ factor_3 | indent(36) }})
+                                    + ({{ booster[3] | indent(36) }}) * sign({{ factor_1 }}) * sign({{ factor_2 | indent(36) }}) * ({{ factor_3 | indent(36) }})
+                                )
+                        end
+                    )
+                    -- "least" right before, unless "at least" / "very least"
+                    * case
+                        when
+                            modifier_1.token = 'least'
+                            and not coalesce(modifier_1.is_lexicon_word, false)
+                            and (modifier_2.token is null or modifier_2.token not in ('at', 'very'))
+                            then {{ negation_scalar }}
+                        else 1
                     end
-                )
-                -- "least" right before, unless "at least" / "very least"
-                * case
-                    when
-                        modifier_1.token = 'least'
-                        and not coalesce(modifier_1.is_lexicon_word, false)
-                        and (modifier_2.token is null or modifier_2.token not in ('at', 'very'))
-                        then {{ negation_scalar }}
-                    else 1
-                end
-                -- x0.5 before the first "but", x1.5 after it
-                * case
-                    when strpos(lower(scored_rows.{{ text_column }}), 'but') > 0
-                        then
-                            coalesce(
-                                case
-                                    when words.token_position < array_position(
-                                        string_to_array(regexp_replace(lower(coalesce({{ prepared_text }}, '')), '[^[:alnum:] ]', '', 'g'), ' '),
-                                        'but'
-                                    ) then cast(0.5 as double precision)
-                                    when words.token_position > array_position(
-                                        string_to_array(regexp_replace(lower(coalesce({{ prepared_text }}, '')), '[^[:alnum:] ]', '', 'g'), ' '),
-                                        'but'
-                                    ) then cast(1.5 as double precision)
-                                end,
-                                1
-                            )
-                    else 1
-                end
-        end as valence
-    from {{ relation }} as scored_rows
-    cross join lateral unnest(
-        {{ lower_tokens }},
-        array_prepend(cast(null as text), {{ lower_tokens }}),
-        array_prepend(cast(null as text), array_prepend(cast(null as text), {{ lower_tokens }})),
-        array_prepend(cast(null as text), array_prepend(cast(null as text), array_prepend(cast(null as text), {{ lower_tokens }}))),
-        ({{ lower_tokens }})[2:]
-    ) with ordinality as words (lower_token, word_1_before, word_2_before, word_3_before, word_1_after, token_position)
-    left join sentiment_scoring_tokens as scoring_tokens
-        on {{ sentiment_word_key('words.lower_token') }} = scoring_tokens.token
+                    -- x0.5 before the first "but", x1.5 after it
+                    * case
+                        when strpos(sentiment_words.scored_text, 'but') + strpos(sentiment_words.scored_text, 'BUT') > 0
+                            then
+                                coalesce(
+                                    case
+                                        when sentiment_words.token_position < array_position(
+                                            string_to_array(regexp_replace(lower(sentiment_words.scored_text), '[^[:alnum:] ]', '', 'g'), ' '),
+                                            'but'
+                                        ) then cast(0.5 as double precision)
+                                        when sentiment_words.token_position > array_position(
+                                            string_to_array(regexp_replace(lower(sentiment_words.scored_text), '[^[:alnum:] ]', '', 'g'), ' '),
+                                            'but'
+                                        ) then cast(1.5 as double precision)
+                                    end,
+                                    1
+                                )
+                        else 1
+                    end
+            end
+        ]) as valence
+    from sentiment_words
     {%- for distance in [1, 2, 3] %}
     left join sentiment_modifiers as modifier_{{ distance }}
-        on {{ sentiment_word_key('words.word_' ~ distance ~ '_before') | indent(8) }} = modifier_{{ distance }}.token
-    {%- endfor %}
-    left join sentiment_modifiers as next_modifier
-        -- looked up only after "no"
         on
             case
-                when scoring_tokens.token = 'no' then {{ sentiment_word_key('words.word_1_after') | indent(16) }}
+                when sentiment_words.token is not null and sentiment_words.token_position > {{ distance }}
+                    then lower({{ original_token[distance] }})
             end
-            = next_modifier.token
-    where scoring_tokens.token is not null or words.token_position = 1
+            = modifier_{{ distance }}.lookup_token
+    {%- endfor %}
+    -- the word after, looked up only after "no" and "kind"
+    left join sentiment_modifiers as next_modifier
+        on
+            case
+                when sentiment_words.token in ('no', 'kind')
+                    then lower(split_part(sentiment_words.scored_text, ' ', cast(sentiment_words.token_position as integer) + 1))
+            end
+            = next_modifier.lookup_token
 ),
 
 sentiment_sums as (
