@@ -17,5 +17,5 @@ select
     (packages.package #>> '{outcome,sold}')::boolean as is_sold,
     packages.listing_ended_at
 from {{ ref('listing_image_packages') }} as packages
-order by packages.listing_ended_at desc, packages.image_id
+order by packages.listing_ended_at desc, packages.image_id asc
 limit 1000

@@ -39,7 +39,7 @@ VARIANTS = {
 LABELS = {
     "copy": "baseline: plain `COPY (select package::text ...)` to one file, one stream",
     "jsonl": "`export_mart.py --format jsonl --compression none`",
-    "jsonl_2_streams": "same, `--streams 2` (key ranges, one shared snapshot)",
+    "jsonl_2_streams": "same, `--streams 2` (row-position ranges, one shared snapshot)",
     "jsonl_zstd": "`--format jsonl --compression zstd`",
     "parquet": "`--format parquet` (typed struct columns, zstd)",
     "parquet_2_streams": "same, `--streams 2`",

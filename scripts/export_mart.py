@@ -30,8 +30,8 @@ split: data/<split>-00000-of-000NN.parquet (typed, nested struct columns) or .js
 line, exactly the jsonb text), plus manifest.json (counts, sha256 per shard, dbt run, snapshot, versions),
 croissant.json (MLCommons Croissant) and README.md (dataset card). Everything is read in one repeatable-read
 snapshot in a deterministic order (the relation's physical order, or --order key); files appear atomically,
-manifest.json last. After an interruption,
---resume finishes the job with byte-identical files, or refuses if the mart changed meanwhile.
+manifest.json last. After an interruption, --resume finishes the job with byte-identical files, or refuses
+if the mart changed meanwhile.
 Connection: the usual PG* variables (or --dsn)."""
 
 EPILOG = """\

@@ -72,6 +72,7 @@
     {#- The trailing punctuation a token may carry and still be looked up (vaderSentiment strips any leading
         and trailing punctuation, unless that leaves two characters or fewer). -#}
     {%- set token_suffixes = ["", ".", ",", "!", "!!", "!!!", "!!!!", "!!!!!", "!!!!!!", "?", "??", "???", "????", "?????", ":", ";", "...", ")", "?!", "!?"] -%}
+    {%- set modifier_suffix_array = "array['', ',', '.', '!', '?']" -%}
     {%- set token_suffix_array -%}
         array[{% for suffix in token_suffixes %}'{{ suffix }}'{{ ", " if not loop.last }}{% endfor %}]
     {%- endset -%}
@@ -170,8 +171,7 @@
         {{ own_valence }}
         + case
             when
-                {{ original_token[0] }} != sentiment_words.lower_token
-                and {{ original_token[0] }} = upper({{ original_token[0] }})
+                sentiment_words.is_all_caps
                 and {{ is_mixed_case }}
                 then case when {{ own_valence }} > 0 then {{ all_caps_increment }} else -{{ all_caps_increment }} end
             else 0
@@ -185,14 +185,14 @@ sentiment_scoring_tokens as not materialized (
     -- lexicon words
     -- (grouped by the looked-up token, so that the planner knows it is unique and estimates the joins
     -- right; a lexicon entry that itself ends in such punctuation is the only case with two rows)
-    select
-        scoring_words.token || suffixes.suffix as lookup_token,
-        min(scoring_words.token) as token,
-        min(scoring_words.valence) as valence,
-        min(scoring_words.emoji_positive) as emoji_positive,
-        min(scoring_words.emoji_negative) as emoji_negative,
-        min(scoring_words.emoji_scored_words) as emoji_scored_words,
-        min(scoring_words.extra_tokens) as extra_tokens
+    select distinct on ((scoring_words.token || suffixes.suffix) collate "C")
+        (scoring_words.token || suffixes.suffix) collate "C" as lookup_token,
+        scoring_words.token,
+        scoring_words.valence,
+        scoring_words.emoji_positive,
+        scoring_words.emoji_negative,
+        scoring_words.emoji_scored_words,
+        scoring_words.extra_tokens
     from (
         select
             lexicon.token,
@@ -224,18 +224,17 @@ sentiment_scoring_tokens as not materialized (
     ) as scoring_words
     cross join unnest({{ token_suffix_array }}) as suffixes (suffix)
     where suffixes.suffix = '' or char_length(scoring_words.token) > 2 or scoring_words.emoji_scored_words is not null
-    group by scoring_words.token || suffixes.suffix
 ),
 
 sentiment_modifiers as not materialized (
     -- every word the rules look at around a lexicon word, with the trailing punctuation it may carry:
     -- lexicon membership, booster scalar, negation, plus the few plain words the rules compare with
-    select
-        modifier_words.token || suffixes.suffix as lookup_token,
-        min(modifier_words.token) as token,
-        bool_or(modifier_words.is_lexicon_word) as is_lexicon_word,
-        max(modifier_words.booster_scalar) as booster_scalar,
-        bool_or(modifier_words.is_negation) as is_negation
+    select distinct on ((modifier_words.token || suffixes.suffix) collate "C")
+        (modifier_words.token || suffixes.suffix) collate "C" as lookup_token,
+        modifier_words.token,
+        modifier_words.is_lexicon_word,
+        modifier_words.booster_scalar,
+        modifier_words.is_negation
     from (
         select
             all_modifiers.token,
@@ -276,9 +275,8 @@ sentiment_modifiers as not materialized (
         ) as all_modifiers
         group by all_modifiers.token
     ) as modifier_words
-    cross join unnest({{ token_suffix_array }}) as suffixes (suffix)
+    cross join unnest({{ modifier_suffix_array }}) as suffixes (suffix)
     where suffixes.suffix = '' or char_length(modifier_words.token) > 2
-    group by modifier_words.token || suffixes.suffix
 ),
 
 sentiment_words as not materialized (
@@ -289,8 +287,9 @@ sentiment_words as not materialized (
         {%- for column in passthrough %}
         scored_rows.{{ column }},
         {%- endfor %}
-        {{ prepared_text | indent(8) }} as scored_text,
+        scored_rows.{{ text_column }} as scored_text,
         words.lower_token,
+        words.original_token != words.lower_token and words.original_token = upper(words.original_token) as is_all_caps,
         words.token_position,
         scoring_tokens.token,
         scoring_tokens.valence,
@@ -300,8 +299,9 @@ sentiment_words as not materialized (
         scoring_tokens.extra_tokens
     from {{ relation }} as scored_rows
     cross join lateral unnest(
-        string_to_array(lower(coalesce({{ prepared_text | indent(8) }}, '')) || ' ', ' ')
-    ) with ordinality as words (lower_token, token_position)
+        string_to_array(lower(coalesce({{ prepared_text | indent(8) }}, '')) || ' ', ' '),
+        string_to_array(coalesce({{ prepared_text | indent(8) }}, ''), ' ')
+    ) with ordinality as words (lower_token, original_token, token_position)
     left join sentiment_scoring_tokens as scoring_tokens
         on words.lower_token = scoring_tokens.lookup_token
     where scoring_tokens.token is not null or words.token_position = 1
@@ -389,19 +389,14 @@ sentiment_word_scores as (
                     * case
                         when strpos(sentiment_words.scored_text, 'but') + strpos(sentiment_words.scored_text, 'BUT') > 0
                             then
-                                coalesce(
-                                    case
-                                        when sentiment_words.token_position < array_position(
-                                            string_to_array(regexp_replace(lower(sentiment_words.scored_text), '[^[:alnum:] ]', '', 'g'), ' '),
-                                            'but'
-                                        ) then cast(0.5 as double precision)
-                                        when sentiment_words.token_position > array_position(
-                                            string_to_array(regexp_replace(lower(sentiment_words.scored_text), '[^[:alnum:] ]', '', 'g'), ' '),
-                                            'but'
-                                        ) then cast(1.5 as double precision)
-                                    end,
-                                    1
+                                case sign(
+                                    sentiment_words.token_position
+                                    - array_position(string_to_array(lower(sentiment_words.scored_text), ' '), 'but')
                                 )
+                                    when -1 then cast(0.5 as double precision)
+                                    when 1 then cast(1.5 as double precision)
+                                    else 1
+                                end
                         else 1
                     end
             end

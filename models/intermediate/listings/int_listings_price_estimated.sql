@@ -68,20 +68,20 @@ closed_sales as (
 
     {{ level_name }}_sales_before_start as (
         select
-            listing_id,
-            {{ keys | join(', ') }},
-            sales_closed_before
+            counted.listing_id,
+            {% for key in keys %}counted.{{ key }},{% endfor %}
+            counted.sales_closed_before
         from (
             select
-                {{ level_name }}_timeline.*,
-                count(*) filter (where is_sale) over (
-                    partition by {{ keys | join(', ') }}
-                    order by event_at, event_order, listing_id
+                timeline.*,
+                count(*) filter (where timeline.is_sale) over (
+                    partition by {% for key in keys %}timeline.{{ key }}{{ ", " if not loop.last }}{% endfor %}
+                    order by timeline.event_at, timeline.event_order, timeline.listing_id
                     rows between unbounded preceding and current row
                 ) as sales_closed_before
-            from {{ level_name }}_timeline
+            from {{ level_name }}_timeline as timeline
         ) as counted
-        where not is_sale
+        where not counted.is_sale
     ),
 
     {{ level_name }}_comparables as (

@@ -89,7 +89,7 @@ checked as (
     from normalized
     {#- offset 0 keeps this step a plan node of its own: otherwise PostgreSQL copies the dq_issues
         expression into every later reference and evaluates each rule several times per row. #}
-    offset 0
+    offset 0  -- noqa: AM09
 ),
 
 renamed as (
