@@ -29,6 +29,8 @@ def parse_args(argv: list[str] | None = None):
     parser.add_argument("--scale", type=float, default=0.001, help="marketplace size, 1.0 = production (default 0.001)")
     parser.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
     parser.add_argument("--dirty-rate", type=float, default=0.02, help="share of dirty rows (default 0.02)")
+    parser.add_argument("--export-dir", type=Path, default=ROOT / "exports" / "demo",
+                        help="where the demo export goes (default exports/demo)")
     parser.add_argument("--schema", default=os.environ.get("DBT_SCHEMA", "contextpack"),
                         help="dbt target schema (default $DBT_SCHEMA or contextpack)")
     args = parser.parse_args(argv)
@@ -40,7 +42,7 @@ def parse_args(argv: list[str] | None = None):
 def run_dbt_build() -> None:
     from dbt.cli.main import dbtRunner
 
-    result = dbtRunner().invoke(["build", "--project-dir", str(ROOT), "--profiles-dir", str(ROOT)])
+    result = dbtRunner().invoke(["build", "--quiet", "--project-dir", str(ROOT), "--profiles-dir", str(ROOT)])
     if not result.success:
         fail("dbt build failed; the messages above say which model or test")
 
@@ -74,6 +76,17 @@ def show_summary(conn, schema: str) -> None:
             print(json.dumps(package, indent=2, ensure_ascii=False))
 
 
+def export_packages(out_dir: Path) -> None:
+    """The ML engineer's step: the listing packages as typed Parquet shards with their metadata."""
+    import export_mart
+
+    print(f"\nExporting listing_image_packages to {out_dir} ...")
+    code = export_mart.main(["listing_image_packages", "--out", str(out_dir), "--format", "parquet",
+                             "--overwrite", "--manifest", str(ROOT / "target" / "manifest.json")])
+    if code:
+        fail(f"the export failed (exit code {code})")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
@@ -93,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     run_dbt_build()
     with connect(autocommit=True) as conn:
         show_summary(conn, args.schema)
+    export_packages(args.export_dir)
     print(f"\nDone in {time.monotonic() - started:.1f}s. Query the marts with psql after "
           "`eval \"$(python scripts/warehouse.py env)\"`.")
     return 0
