@@ -13,8 +13,11 @@ the ratio of the medians.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -25,12 +28,6 @@ from cli_common import OneLineArgumentParser, connect
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = "int_comments_sentiment_scored"
-# the model's pre-hooks (models/intermediate/sentiment/_sentiment__models.yml)
-SESSION_SETTINGS = (
-    "set local enable_memoize = off",
-    "set local parallel_setup_cost = 0",
-    "set local parallel_tuple_cost = 0",
-)
 
 
 def parse_args(argv=None):
@@ -51,16 +48,29 @@ def parse_args(argv=None):
     return args
 
 
-def compiled_select(schema: str) -> str:
-    """The model's select, compiled by dbt for `schema` (into a scratch target path)."""
+def compiled_select(schema: str) -> tuple[str, list[str]]:
+    """The model's select and its pre-hooks, compiled by dbt for `schema` (into a scratch target path)."""
     from dbt.cli.main import dbtRunner
 
     target = Path(tempfile.mkdtemp(prefix="bench-sentiment-"))
     previous = os.environ.get("DBT_SCHEMA")
     os.environ["DBT_SCHEMA"] = schema
     try:
-        result = dbtRunner().invoke(["compile", "--select", MODEL, "--quiet", "--project-dir", str(ROOT),
-                                     "--profiles-dir", str(ROOT), "--target-path", str(target)])
+        with contextlib.redirect_stdout(io.StringIO()):  # dbt compile prints the compiled select
+            result = dbtRunner().invoke(
+                [
+                    "compile",
+                    "--select",
+                    MODEL,
+                    "--quiet",
+                    "--project-dir",
+                    str(ROOT),
+                    "--profiles-dir",
+                    str(ROOT),
+                    "--target-path",
+                    str(target),
+                ]
+            )
     finally:
         if previous is None:
             os.environ.pop("DBT_SCHEMA", None)
@@ -69,14 +79,16 @@ def compiled_select(schema: str) -> str:
     if not result.success:
         raise SystemExit("bench_sentiment: dbt compile failed")
     manifest = json.loads((target / "manifest.json").read_text())
+    shutil.rmtree(target, ignore_errors=True)
     node = next(n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["name"] == MODEL)
-    return node["compiled_code"]
+    return node["compiled_code"], [hook["sql"] for hook in node["config"].get("pre-hook", [])]
 
 
-def time_sql(conn, select_sql: str) -> tuple[float, int]:
+def time_sql(conn, select_sql: str, pre_hooks: list[str]) -> tuple[float, int]:
+    """Seconds to create the scored table (with the model's pre-hooks in the same transaction), and its rows."""
     with conn.transaction():
-        for setting in SESSION_SETTINGS:
-            conn.execute(setting)
+        for hook in pre_hooks:
+            conn.execute(hook)
         started = time.perf_counter()
         conn.execute(f"create temporary table bench_sentiment_scored on commit drop as {select_sql}")
         seconds = time.perf_counter() - started
@@ -91,36 +103,49 @@ def time_vader(analyzer, bodies: list[str | None]) -> float:
     return time.perf_counter() - started
 
 
-def run(dsn: str | None = None, schema: str = "dev", repeats: int = 3, sample: int = 50000,
-        select_sql: str | None = None) -> dict:
+def run(dsn: str | None = None, schema: str = "dev", repeats: int = 3, sample: int = 50000) -> dict:
     """Interleave SQL and vaderSentiment `repeats` times; comments/s of each, and the ratio of the medians."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-    select_sql = select_sql or compiled_select(schema)
+    select_sql, pre_hooks = compiled_select(schema)
     analyzer = SentimentIntensityAnalyzer()
     sql_rates, vader_rates = [], []
     with connect(dsn, autocommit=True) as conn:
-        bodies = [r[0] for r in conn.execute(
-            f"select body from {schema}_staging.stg_marketplace__comments where not has_blocking_issue "
-            "order by comment_id limit %s", (sample,))]
+        bodies = [
+            r[0]
+            for r in conn.execute(
+                f"select body from {schema}_staging.stg_marketplace__comments where not has_blocking_issue "
+                "order by comment_id limit %s",
+                (sample,),
+            )
+        ]
         for _ in range(repeats):
-            seconds, rows = time_sql(conn, select_sql)
+            seconds, rows = time_sql(conn, select_sql, pre_hooks)
             sql_rates.append(rows / seconds)
             vader_rates.append(len(bodies) / time_vader(analyzer, bodies))
     sql_median, vader_median = statistics.median(sql_rates), statistics.median(vader_rates)
     return {
-        "comments": rows, "vader_sample": len(bodies), "sql_per_s": sql_rates, "vader_python_per_s": vader_rates,
-        "sql_median_per_s": sql_median, "vader_median_per_s": vader_median, "speedup": sql_median / vader_median,
+        "comments": rows,
+        "vader_sample": len(bodies),
+        "sql_per_s": sql_rates,
+        "vader_python_per_s": vader_rates,
+        "sql_median_per_s": sql_median,
+        "vader_median_per_s": vader_median,
+        "speedup": sql_median / vader_median,
     }
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
     figures = run(dsn=args.dsn, schema=args.schema, repeats=args.repeats, sample=args.sample)
-    print(f"SQL scorer:     {', '.join(f'{r:,.0f}' for r in figures['sql_per_s'])} comments/s "
-          f"({figures['comments']:,} comments)")
-    print(f"vaderSentiment: {', '.join(f'{r:,.0f}' for r in figures['vader_python_per_s'])} comments/s "
-          f"({figures['vader_sample']:,}-comment sample)")
+    print(
+        f"SQL scorer:     {', '.join(f'{r:,.0f}' for r in figures['sql_per_s'])} comments/s "
+        f"({figures['comments']:,} comments)"
+    )
+    print(
+        f"vaderSentiment: {', '.join(f'{r:,.0f}' for r in figures['vader_python_per_s'])} comments/s "
+        f"({figures['vader_sample']:,}-comment sample)"
+    )
     print(f"median ratio SQL / vaderSentiment: {figures['speedup']:.2f}x")
     return 0
 

@@ -7,19 +7,17 @@
     (double precision) and sentiment_token_count (integer). id_column must be unique in `relation`.
 
     It follows the rules of vaderSentiment 3.3.2 (Hutto & Gilbert, 2014) over the lexicon, booster,
-    negation and emoji seeds that scripts/build_vader_seeds.py writes from that package:
-      * the text splits on spaces; each token loses its leading and trailing punctuation unless that
-        leaves two characters or fewer (emoticons);
-      * booster words, and "kind" in "kind of", score 0; other words score their lexicon valence;
-      * "no" one or two words before a lexicon word, or three before with "or"/"nor" right before it,
-        negates it (x -0.74); "no" right before a lexicon word scores 0 itself;
+    negation and emoji seeds that scripts/build_vader_seeds.py writes from that package, simplified for
+    speed (see below):
+      * the text splits on spaces; a token is looked up lower-cased, as it is or without trailing
+        punctuation (vaderSentiment strips leading and trailing punctuation unless that leaves two
+        characters or fewer, so emoticons such as ":)" keep theirs);
+      * booster words score 0; other lexicon words score their valence; an emoji scores the summed valence
+        of its description's lexicon words;
       * an ALL-CAPS lexicon word in mixed-case text gains 0.733 in its direction;
-      * each of the three preceding words that is not itself in the lexicon then modifies the
-        valence, nearest first: a booster adds +/-0.293 in the current direction (0.733 more when it
-        is ALL CAPS in mixed-case text), damped x0.95 at distance two and x0.9 at three; a negation
-        word (or any word with "n't") multiplies by -0.74, except "never so/this" (x1.25) and "without
-        doubt" (unchanged); at distance three "so"/"this" right before the word also gives x1.25;
-      * "least" right before a word negates it, unless it reads "at least" or "very least";
+      * boosters one, two and three words before a lexicon word add their scalar (+/-0.293) in its
+        direction, damped x1 / x0.95 / x0.9; negation words (and "no") up to three words before it multiply
+        it by -0.74 each;
       * words before the first "but" count x0.5, words after it x1.5;
       * the sum gains 0.292 per "!" (at most four) and, with two or three "?", 0.18 each (0.96 for
         more), in its own direction; compound = s / sqrt(s^2 + 15);
@@ -31,44 +29,49 @@
     negative 0 and token count 0, so the three shares always sum to 1 (vaderSentiment itself returns 0
     for all four on an empty string and raises on None).
 
-    Simplifications of v2 against v1 (vader_sql_v1, a faithful re-implementation), each traded for speed;
-    tests/python/test_sentiment.py checks the agreement with vaderSentiment that is left (r >= 0.95, same
-    sign >= 95%) on generated auction comments:
-      * special-case idioms ("the bomb", "yeah right", "kiss of death", ...) and multi-word boosters
-        ("kind of", "sort of", "just enough") are not applied: the vader_special_cases seed is unused;
-      * an emoji scores as one token: the plain sum of the lexicon valences of its description's words
-        (no rules inside the description or between it and its neighbours); its description's words count
-        as tokens (neutral share); only a token starting with an emoji character is looked up as that
-        emoji, anything glued after it in the token is dropped;
-      * the text splits on the space character only (the staging model has already removed control
-        characters and trimmed the text); a run of spaces yields empty tokens, which score nothing and are
-        not counted but still count as one word of distance for the rules that look back;
-      * the booster direction after a negation is taken from the signs (a dampening booster that flips a
-        tiny valence past zero is not re-signed);
-      * the "but" weight uses each word's own position (v1 did too; vaderSentiment finds positions by
-        value), and "but" is found with all punctuation removed from the text;
-      * mixed case (for the ALL-CAPS rules) means "the text has a lower-case letter or an emoji", not
-        vaderSentiment's "some but not all tokens are upper case";
+    Simplifications of v2 against vader_sql_v1 (a faithful re-implementation, about 6x slower), each
+    traded for speed; tests/python/test_sentiment.py checks the agreement with vaderSentiment that is left
+    (r >= 0.95 and the same sign on >= 95% of generated comments; measured r = 0.984, 98.8% same sign):
+      * punctuation is stripped from the end of a token only in the forms listed in token_suffixes below
+        ("good!!", "great.", "nice,", ...), never from its start ("(good" does not match);
+      * the text splits on the space character only (the staging model has removed control characters and
+        trimmed it); an emoji is a token only when a space precedes it ("great🔥" matches nothing; "👍👍"
+        scores once): its description's words are not looked at one by one, take no part in the rules of
+        the words around them, but count as tokens;
+      * no special-case idioms ("the bomb", "yeah right", ...: the vader_special_cases seed is unused), no
+        multi-word boosters ("kind of", "sort of"), no "kind of" / "least" rules, no "never so/this"
+        (x1.25) or "without doubt" exceptions to negation, and no "n't" rule beyond the negation seed;
+      * "no" negates like any negation word (vaderSentiment: it replaces the word's valence by its
+        negated lexicon valence) and does not score 0 before another lexicon word;
+      * boosters are applied before the negations (vaderSentiment alternates them nearest first), and an
+        ALL-CAPS booster gets no extra emphasis;
+      * a word that is itself in the lexicon still counts as a booster / negation before another one (the
+        seeds share no word with the lexicon except "no", so this only concerns "no");
+      * mixed case (for the ALL-CAPS rule) means "the text has a lower-case letter or an emoji", not
+        vaderSentiment's "some but not all tokens are upper case"; "but" is found as a token of its own;
+      * the token count is the number of spaces plus one, less the runs of spaces;
+      * vaderSentiment's "but" rule finds list positions by value (a word whose score equals an earlier
+        word's can be weighted at the wrong position); here each word is weighted at its own position;
       * lower()/upper() follow the database's ctype rather than Python's for non-ASCII letters.
 
-    Shape, for speed: PostgreSQL 15 runs neither window functions nor lateral subqueries with outer
-    references in parallel workers, and the per-token string work of v1 (btrim() on every token, a
-    translate() per text) was the bulk of its time. So there is one query level: a parallel scan of the
-    relation unnests, per text, the lower-case tokens together with shifted copies of the same array
-    (the one, two and three tokens before and the token after, as plain columns); the tokens are
-    hash-joined to the small table of scoring tokens (lexicon words and emoji), so only lexicon hits,
-    plus the first token of every text that carries the text's token count and punctuation emphasis,
-    go on; the neighbours of those rows are hash-joined to the small modifier table (lexicon membership,
-    booster scalar, negation); the rules are plain arithmetic; a partial aggregate per worker sums each
-    text and the leader finalises. Nothing looks at a token twice, and the cost grows linearly with the
-    number of texts and tokens. The caller should `set local parallel_setup_cost = 0`,
-    `parallel_tuple_cost = 0` (so the parallel plan is taken at small row counts too) and
-    `enable_memoize = off` (a memoize cache keyed on the text only adds work).
+    Shape, for speed: one parallel query level. PostgreSQL 15 runs neither window functions nor lateral
+    subqueries with outer references in parallel workers, and per-token string work (btrim() on every
+    token, translate() per text) was most of v1's time; so a parallel scan of the relation unnests each
+    lower-cased text into tokens, which are hash-joined on the plain token to the look-up table of scoring
+    tokens with their punctuated forms (lexicon words and emoji, ~170k rows, built by each process). Only
+    lexicon hits, plus the first token of every text (which carries the token count and the punctuation
+    emphasis, and keeps texts without hits), go on; for those the one, two and three words before are read
+    with split_part() and hash-joined to the small modifier table (boosters, negations); the rules are plain
+    arithmetic over the joined columns, computed once per row (unnest(array[...]) in the select list keeps
+    it one column); the per-text sums are aggregated by comment and finished in the leader. The look-up
+    tables are DISTINCT ON their look-up token, so the planner knows it is unique and estimates the joins
+    right. The plan still needs the caller's settings, as the model's pre-hooks do: `parallel_setup_cost` and
+    `parallel_tuple_cost` 0 with `enable_parallel_append` off (parallel at any size, without a Gather in the
+    small look-up subqueries), `join_collapse_limit` 1 and `enable_mergejoin` off (the joins in the written
+    order, as hash joins), `enable_memoize` off, and `work_mem` room for the aggregate.
 #}
 {% macro score_comment_sentiment(relation, id_column='comment_id', text_column='body', passthrough_columns=none) %}
     {%- set passthrough = passthrough_columns or [] -%}
-    {#- Every single-code-point emoji of the emoji seed lies in these ranges (the seed script checks it). -#}
-    {%- set emoji_class = "[\\u00a9\\u00ae\\u203c-\\u3299\\U0001f000-\\U0001faff]" -%}
     {#- The trailing punctuation a token may carry and still be looked up (vaderSentiment strips any leading
         and trailing punctuation, unless that leaves two characters or fewer). -#}
     {%- set token_suffixes = ["", ".", ",", "!", "!!", "!!!", "!!!!", "!!!!!", "!!!!!!", "?", "??", "???", "????", "?????", ":", ";", "...", ")", "?!", "!?"] -%}
@@ -76,19 +79,9 @@
     {%- set token_suffix_array -%}
         array[{% for suffix in token_suffixes %}'{{ suffix }}'{{ ", " if not loop.last }}{% endfor %}]
     {%- endset -%}
-    {#- The text as scored: ASCII text as it is; otherwise with a space before every emoji character, so
-        that each emoji starts a token. -#}
-    {%- set prepared_text -%}
-        case
-            when octet_length(scored_rows.{{ text_column }}) = char_length(scored_rows.{{ text_column }})
-                then scored_rows.{{ text_column }}
-            else ltrim(regexp_replace(scored_rows.{{ text_column }}, '\s*({{ emoji_class }})', ' \1', 'g'))
-        end
-    {%- endset -%}
     {#- Rule constants of vaderSentiment 3.3.2, as double precision so no row converts numerics. -#}
     {%- set negation_scalar = 'cast(-0.74 as double precision)' -%}
     {%- set all_caps_increment = 'cast(0.733 as double precision)' -%}
-    {%- set never_so_scalar = 'cast(1.25 as double precision)' -%}
     {%- set damping = {1: 'cast(1 as double precision)', 2: 'cast(0.95 as double precision)', 3: 'cast(0.9 as double precision)'} -%}
     {#- Mixed case (for the ALL-CAPS rules): the text has a lower-case letter or an emoji (whose description
         is lower case). Looked at only for rows with an ALL-CAPS word. -#}
@@ -98,93 +91,14 @@
             or octet_length(sentiment_words.scored_text) != char_length(sentiment_words.scored_text)
         )
     {%- endset -%}
-    {#- The original-case token at a distance before the scored word (for the ALL-CAPS tests). -#}
-    {%- set original_token = {} -%}
-    {%- for distance in [0, 1, 2, 3] -%}
-        {%- do original_token.update({distance: "split_part(sentiment_words.scored_text, ' ', cast(sentiment_words.token_position as integer) - " ~ distance ~ ")"}) -%}
-    {%- endfor -%}
-    {%- set applies = {} -%}
-    {%- set negated = {} -%}
-    {%- set booster = {} -%}
-    {%- for distance in [1, 2, 3] -%}
-        {#- the word `distance` before exists and is not itself a lexicon word -#}
-        {%- do applies.update({distance: '(sentiment_words.token_position > ' ~ distance ~ ' and not coalesce(modifier_' ~ distance ~ '.is_lexicon_word, false))'}) -%}
-        {%- do negated.update({distance: 'coalesce(modifier_' ~ distance ~ '.is_negation, false)'}) -%}
-        {%- set booster_expression -%}
-            case
-                when {{ applies[distance] }} and modifier_{{ distance }}.booster_scalar is not null
-                    then {{ damping[distance] }} * (
-                        modifier_{{ distance }}.booster_scalar
-                        + case
-                            when
-                                {{ original_token[distance] }} != lower({{ original_token[distance] }})
-                                and {{ original_token[distance] }} = upper({{ original_token[distance] }})
-                                and {{ is_mixed_case }}
-                                then {{ all_caps_increment }}
-                            else 0
-                        end
-                    )
-                else 0
-            end
-        {%- endset -%}
-        {%- do booster.update({distance: booster_expression}) -%}
-    {%- endfor -%}
-    {%- set factor_1 -%}
-        case when {{ applies[1] }} and {{ negated[1] }} then {{ negation_scalar }} else 1 end
-    {%- endset -%}
-    {%- set factor_2 -%}
-        case
-            when not {{ applies[2] }} then 1
-            when modifier_2.token = 'never' and modifier_1.token in ('so', 'this') then {{ never_so_scalar }}
-            when modifier_2.token = 'without' and modifier_1.token = 'doubt' then 1
-            when {{ negated[2] }} then {{ negation_scalar }}
-            else 1
-        end
-    {%- endset -%}
-    {%- set factor_3 -%}
-        case
-            when not {{ applies[3] }} then 1
-            when
-                (modifier_3.token = 'never' and modifier_2.token in ('so', 'this'))
-                or modifier_1.token in ('so', 'this')
-                then {{ never_so_scalar }}
-            when modifier_3.token = 'without' and (modifier_2.token = 'doubt' or modifier_1.token = 'doubt') then 1
-            when {{ negated[3] }} then {{ negation_scalar }}
-            else 1
-        end
-    {%- endset -%}
-    {#- the word's own valence: "kind of", the "no" rules -#}
-    {%- set own_valence -%}
-        case
-            when sentiment_words.token = 'kind' and next_modifier.token = 'of' then 0
-            when
-                modifier_1.token = 'no'
-                or modifier_2.token = 'no'
-                or (modifier_3.token = 'no' and modifier_1.token in ('or', 'nor'))
-                then sentiment_words.valence * {{ negation_scalar }}
-            when sentiment_words.token = 'no' and next_modifier.is_lexicon_word then 0
-            else sentiment_words.valence
-        end
-    {%- endset -%}
-    {#- ... plus the ALL-CAPS emphasis -#}
-    {%- set base_valence -%}
-        {{ own_valence }}
-        + case
-            when
-                sentiment_words.is_all_caps
-                and {{ is_mixed_case }}
-                then case when {{ own_valence }} > 0 then {{ all_caps_increment }} else -{{ all_caps_increment }} end
-            else 0
-        end
-    {%- endset -%}
 with
 
 sentiment_scoring_tokens as not materialized (
     -- the tokens that score, with the trailing punctuation they may carry: lexicon words (booster words
     -- score 0, so they are left out) and emoji, whose valence is the plain sum of their description's
     -- lexicon words
-    -- (grouped by the looked-up token, so that the planner knows it is unique and estimates the joins
-    -- right; a lexicon entry that itself ends in such punctuation is the only case with two rows)
+    -- (distinct on the looked-up token, so that the planner knows it is unique and estimates the joins
+    -- right; should a lexicon entry itself end in such punctuation, one of the two rows is kept)
     select distinct on ((scoring_words.token || suffixes.suffix) collate "C")
         (scoring_words.token || suffixes.suffix) collate "C" as lookup_token,
         scoring_words.token,
@@ -222,60 +136,47 @@ sentiment_scoring_tokens as not materialized (
             on rtrim(description_words.word, ',.:') = lexicon.token
         group by emoji.emoji
     ) as scoring_words
-    cross join unnest({{ token_suffix_array }}) as suffixes (suffix)
+    -- (an emoji also with the same emoji glued after it once or twice: "👍👍" scores as one)
+    cross join lateral unnest(
+        {{ token_suffix_array }}
+        || case
+            when scoring_words.emoji_scored_words is not null
+                then array[scoring_words.token, scoring_words.token || scoring_words.token]
+        end
+    ) as suffixes (suffix)
     where suffixes.suffix = '' or char_length(scoring_words.token) > 2 or scoring_words.emoji_scored_words is not null
 ),
 
 sentiment_modifiers as not materialized (
-    -- every word the rules look at around a lexicon word, with the trailing punctuation it may carry:
-    -- lexicon membership, booster scalar, negation, plus the few plain words the rules compare with
+    -- the words that change a lexicon word up to three words after them, with the trailing punctuation
+    -- they may carry: boosters (their scalar) and negations (x -0.74); a word that is itself in the
+    -- lexicon changes nothing, except "no"
     select distinct on ((modifier_words.token || suffixes.suffix) collate "C")
         (modifier_words.token || suffixes.suffix) collate "C" as lookup_token,
-        modifier_words.token,
-        modifier_words.is_lexicon_word,
         modifier_words.booster_scalar,
-        modifier_words.is_negation
+        modifier_words.negation_factor
     from (
         select
-            all_modifiers.token,
-            bool_or(all_modifiers.is_lexicon_word) as is_lexicon_word,
-            max(all_modifiers.booster_scalar) as booster_scalar,
-            bool_or(all_modifiers.is_negation) as is_negation
-        from (
-            select
-                lexicon.token,
-                true as is_lexicon_word,
-                cast(null as double precision) as booster_scalar,
-                false as is_negation
-            from {{ ref('vader_lexicon') }} as lexicon
-            union all
-            select
-                boosters.token,
-                false as is_lexicon_word,
-                cast(boosters.scalar as double precision) as booster_scalar,
-                false as is_negation
-            from {{ ref('vader_boosters') }} as boosters
-            union all
-            select
-                negations.token,
-                false as is_lexicon_word,
-                cast(null as double precision) as booster_scalar,
-                true as is_negation
-            from {{ ref('vader_negations') }} as negations
-            union all
-            select
-                rule_words.token,
-                false as is_lexicon_word,
-                cast(null as double precision) as booster_scalar,
-                false as is_negation
-            from (
-                values ('so'), ('this'), ('never'), ('without'), ('doubt'), ('no'), ('or'), ('nor'), ('least'),
-                ('at'), ('very'), ('of')
-            ) as rule_words (token)
-        ) as all_modifiers
-        group by all_modifiers.token
+            boosters.token,
+            cast(boosters.scalar as double precision) as booster_scalar,
+            cast(1 as double precision) as negation_factor
+        from {{ ref('vader_boosters') }} as boosters
+        union all
+        select
+            negations.token,
+            cast(0 as double precision) as booster_scalar,
+            {{ negation_scalar }} as negation_factor
+        from {{ ref('vader_negations') }} as negations
+        union all
+        -- "no" is a lexicon word, but negates the words after it too
+        select
+            no_word.token,
+            cast(0 as double precision) as booster_scalar,
+            {{ negation_scalar }} as negation_factor
+        from (values ('no')) as no_word (token)
     ) as modifier_words
     cross join unnest({{ modifier_suffix_array }}) as suffixes (suffix)
+    -- (the booster and negation seeds share no word with the lexicon, so none is skipped for being one)
     where suffixes.suffix = '' or char_length(modifier_words.token) > 2
 ),
 
@@ -289,7 +190,6 @@ sentiment_words as not materialized (
         {%- endfor %}
         scored_rows.{{ text_column }} as scored_text,
         words.lower_token,
-        words.original_token != words.lower_token and words.original_token = upper(words.original_token) as is_all_caps,
         words.token_position,
         scoring_tokens.token,
         scoring_tokens.valence,
@@ -299,24 +199,22 @@ sentiment_words as not materialized (
         scoring_tokens.extra_tokens
     from {{ relation }} as scored_rows
     cross join lateral unnest(
-        string_to_array(lower(coalesce({{ prepared_text | indent(8) }}, '')) || ' ', ' '),
-        string_to_array(coalesce({{ prepared_text | indent(8) }}, ''), ' ')
-    ) with ordinality as words (lower_token, original_token, token_position)
+        string_to_array(lower(coalesce(scored_rows.{{ text_column }}, '')) || ' ', ' ')
+    ) with ordinality as words (lower_token, token_position)
     left join sentiment_scoring_tokens as scoring_tokens
         on words.lower_token = scoring_tokens.lookup_token
     where scoring_tokens.token is not null or words.token_position = 1
 ),
 
 sentiment_word_scores as (
-    -- each row's rule-adjusted valence; unnest(array[...]) keeps it one computed column (inlined, every
-    -- reference to it would re-evaluate the rules)
+    -- each row's rule-adjusted valence, as plain arithmetic over looked-up columns
     select
         sentiment_words.{{ id_column }},
         {%- for column in passthrough %}
         sentiment_words.{{ column }},
         {%- endfor %}
         case
-            when sentiment_words.token_position = 1 and sentiment_words.scored_text != ''
+            when sentiment_words.token_position = 1 and btrim(sentiment_words.scored_text) != ''
                 -- as many tokens as spaces plus one, less the empty tokens of runs of spaces
                 then
                     octet_length(sentiment_words.scored_text)
@@ -363,28 +261,29 @@ sentiment_word_scores as (
                 when sentiment_words.emoji_scored_words is not null then sentiment_words.valence
                 when sentiment_words.token is not null then
                     (
-                        ({{ base_valence | indent(24) }}) * ({{ factor_1 }}) * ({{ factor_2 | indent(24) }}) * ({{ factor_3 | indent(24) }})
-                        + case
-                            when coalesce(modifier_1.booster_scalar, modifier_2.booster_scalar, modifier_3.booster_scalar) is null
-                                then 0
-                            else
-                                case when ({{ base_valence | indent(32) }}) < 0 then -1 else 1 end
-                                * (
-                                    ({{ booster[1] | indent(36) }}) * ({{ factor_1 }}) * ({{ factor_2 | indent(36) }}) * ({{ factor_3 | indent(36) }})
-                                    + ({{ booster[2] | indent(36) }}) * sign({{ factor_1 }}) * ({{ factor_2 | indent(36) }}) * ({{ factor_3 | indent(36) }})
-                                    + ({{ booster[3] | indent(36) }}) * sign({{ factor_1 }}) * sign({{ factor_2 | indent(36) }}) * ({{ factor_3 | indent(36) }})
-                                )
-                        end
+                        -- the word's valence, 0.733 stronger when it is ALL CAPS in mixed-case text
+                        sentiment_words.valence
+                        + sign(sentiment_words.valence) * (
+                            case
+                                when
+                                    split_part(sentiment_words.scored_text, ' ', cast(sentiment_words.token_position as integer))
+                                    = upper(split_part(sentiment_words.scored_text, ' ', cast(sentiment_words.token_position as integer)))
+                                    and split_part(sentiment_words.scored_text, ' ', cast(sentiment_words.token_position as integer))
+                                    != sentiment_words.lower_token
+                                    and {{ is_mixed_case }}
+                                    then {{ all_caps_increment }}
+                                else 0
+                            end
+                            -- boosters one, two and three words before, damped
+                            + coalesce(modifier_1.booster_scalar, 0)
+                            + {{ damping[2] }} * coalesce(modifier_2.booster_scalar, 0)
+                            + {{ damping[3] }} * coalesce(modifier_3.booster_scalar, 0)
+                        )
                     )
-                    -- "least" right before, unless "at least" / "very least"
-                    * case
-                        when
-                            modifier_1.token = 'least'
-                            and not coalesce(modifier_1.is_lexicon_word, false)
-                            and (modifier_2.token is null or modifier_2.token not in ('at', 'very'))
-                            then {{ negation_scalar }}
-                        else 1
-                    end
+                    -- negations one, two and three words before
+                    * coalesce(modifier_1.negation_factor, 1)
+                    * coalesce(modifier_2.negation_factor, 1)
+                    * coalesce(modifier_3.negation_factor, 1)
                     -- x0.5 before the first "but", x1.5 after it
                     * case
                         when strpos(sentiment_words.scored_text, 'but') + strpos(sentiment_words.scored_text, 'BUT') > 0
@@ -407,18 +306,10 @@ sentiment_word_scores as (
         on
             case
                 when sentiment_words.token is not null and sentiment_words.token_position > {{ distance }}
-                    then lower({{ original_token[distance] }})
+                    then lower(split_part(sentiment_words.scored_text, ' ', cast(sentiment_words.token_position as integer) - {{ distance }}))
             end
             = modifier_{{ distance }}.lookup_token
     {%- endfor %}
-    -- the word after, looked up only after "no" and "kind"
-    left join sentiment_modifiers as next_modifier
-        on
-            case
-                when sentiment_words.token in ('no', 'kind')
-                    then lower(split_part(sentiment_words.scored_text, ' ', cast(sentiment_words.token_position as integer) + 1))
-            end
-            = next_modifier.lookup_token
 ),
 
 sentiment_sums as (
