@@ -41,7 +41,7 @@ build: $(STAMP) ## dbt build against the warehouse in your PG* / DBT_* variables
 	$(VENV)/bin/dbt build
 
 bench: $(STAMP) ## Benchmarks at scale 0.1 against same-run baselines; writes BENCHMARKS.md.
-	$(PY) scripts/bench.py --write BENCHMARKS.md
+	$(PY) scripts/bench.py --write BENCHMARKS.md $(BENCH_ARGS)
 
 docs: $(STAMP) ## dbt docs generate against the warehouse in your PG* variables.
 	$(VENV)/bin/dbt docs generate
