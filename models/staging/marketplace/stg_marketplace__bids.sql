@@ -26,12 +26,7 @@ latest_delivery as (
 ),
 
 listings as (
-    select distinct on (bat_listings.id)
-        bat_listings.id as listing_id,
-        bat_listings.started_at as listing_started_at,
-        bat_listings.ended_at as listing_ended_at
-    from {{ source('marketplace', 'bat_listings') }} as bat_listings
-    order by bat_listings.id asc, bat_listings._loaded_at desc
+    {{ latest_listing_facts(['started_at', 'ended_at']) }}
 ),
 
 with_references as (

@@ -26,11 +26,7 @@ latest_delivery as (
 ),
 
 listings as (
-    select distinct on (bat_listings.id)
-        bat_listings.id as listing_id,
-        bat_listings.started_at as listing_started_at
-    from {{ source('marketplace', 'bat_listings') }} as bat_listings
-    order by bat_listings.id asc, bat_listings._loaded_at desc
+    {{ latest_listing_facts(['started_at']) }}
 ),
 
 with_references as (

@@ -36,11 +36,7 @@ latest_delivery as (
 ),
 
 listings as (
-    select distinct on (bat_listings.id)
-        bat_listings.id as listing_id,
-        bat_listings.vehicle_id as listing_vehicle_id
-    from {{ source('marketplace', 'bat_listings') }} as bat_listings
-    order by bat_listings.id asc, bat_listings._loaded_at desc
+    {{ latest_listing_facts(['vehicle_id']) }}
 ),
 
 with_references as (
