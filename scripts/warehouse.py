@@ -61,8 +61,12 @@ START_TIMEOUT_S = 30
 NOT_RUNNING = 3
 
 # Dev-box tuning (2 cores, 24 GiB): durability off because the data is
-# reproducible, generous memory for the dbt builds, a few parallel workers.
+# reproducible, generous memory for the dbt builds. Parallel workers per query:
+# one fewer than the cores, because the leader process works too (it is the only
+# writer of a CREATE TABLE AS); one more oversubscribes the cores and starves it
+# (the listing mart at 2 cores: 1.43x the write floor with 1 worker, 2.2x with 2).
 # wal_level=minimal requires max_wal_senders=0.
+WORKERS_PER_QUERY = max(0, (os.cpu_count() or 1) - 1)
 SERVER_SETTINGS = {
     "fsync": "off",
     "synchronous_commit": "off",
@@ -73,7 +77,7 @@ SERVER_SETTINGS = {
     "work_mem": "64MB",
     "maintenance_work_mem": "512MB",
     "effective_cache_size": "8GB",
-    "max_parallel_workers_per_gather": "2",
+    "max_parallel_workers_per_gather": str(WORKERS_PER_QUERY),
     "max_worker_processes": "8",
     "max_parallel_workers": "4",
     "checkpoint_timeout": "30min",

@@ -1,17 +1,8 @@
-{{
-    config(
-        pre_hook=["set local enable_nestloop = off"],
-    )
-}}
 {#
     One row per owner with at least one clean holding: what they hold now and held before, how long
     they keep vehicles, how they trade, how far they drive them and how much they modify and restore
     them; every figure over all their holdings. `vehicles` is the bounded per-vehicle list of the
     package (the `owner_vehicle_limit` most recent acquisitions).
-
-    Reasoned exception (the pre-hook): the planner estimates one row for the staging views' `not
-    has_blocking_issue` filter and picks nested loops that re-run a view per row (minutes instead of
-    seconds); hash joins are right for these whole-table joins.
 #}
 
 with

@@ -1,8 +1,3 @@
-{{
-    config(
-        pre_hook=["set local enable_nestloop = off"],
-    )
-}}
 {#
     Bounded, deterministic photo samples per owner, one row per owner with a clean holding:
     - garage photos: clean `garage` photos the owner uploaded of a vehicle they held, the latest upload
@@ -12,10 +7,6 @@
       `owner_vehicle_photos_per_vehicle` of each vehicle's latest gallery, round-robin over the vehicles
       most recently acquired first, up to `owner_vehicle_photo_limit`.
     Ties are broken by image id, so a rebuild always picks the same photos.
-
-    Reasoned exception (the pre-hook): the planner estimates one row for the staging views' `not
-    has_blocking_issue` filter and picks nested loops that re-run a view per row (minutes instead of
-    seconds); hash joins are right for these whole-table joins.
 #}
 
 with

@@ -1,8 +1,3 @@
-{{
-    config(
-        pre_hook=["set local enable_nestloop = off"],
-    )
-}}
 {#
     One row per clean holding (ownership period) of a clean vehicle, measured over the holding itself:
     how long, whether it was flipped, the margin on resale, the service records dated inside it
@@ -10,10 +5,6 @@
     the new owner) and the miles the odometer readings of those records show were added.
     Open holdings run to the snapshot date, the data's own clock (latest ownership delivery), never
     the build's, so a rebuild of the same data gives the same numbers.
-
-    Reasoned exception (the pre-hook): the planner estimates one row for the staging views' `not
-    has_blocking_issue` filter and picks nested loops that re-run a view per row (minutes instead of
-    seconds); hash joins are right for these whole-table joins.
 #}
 
 with

@@ -1,17 +1,8 @@
-{{
-    config(
-        pre_hook=["set local enable_nestloop = off"],
-    )
-}}
 {#
     One row per clean technician: documentation patterns and experience over ALL their clean work orders,
     and the bounded work history of the package (the `technician_work_history_limit` most recent orders).
     Technicians without orders keep a row (zeros, null shares, an empty history). Years in the trade run
     to the snapshot date, the data's own clock (latest work-order delivery), never the build's.
-
-    Reasoned exception (the pre-hook): the planner estimates one row for the staging views' `not
-    has_blocking_issue` filter and picks nested loops that re-run a view per row (minutes instead of
-    seconds); hash joins are right for these whole-table joins.
 #}
 
 with

@@ -1,8 +1,3 @@
-{{
-    config(
-        pre_hook=["set local enable_nestloop = off"],
-    )
-}}
 {#
     One row per clean work order done by a clean technician, with how it was documented: its photos
     (count, a bounded list of the first `technician_photos_per_order_limit` by gallery position), whether
@@ -11,10 +6,6 @@
     (never its text), whether the mileage was recorded, and the vehicle worked on. `recency_rank` 1 is the
     technician's latest order; `is_comeback_source` marks an order whose vehicle came back for the same
     category within `comeback_max_days` (to any technician: the job did not hold).
-
-    Reasoned exception (the pre-hook): the planner estimates one row for the staging views' `not
-    has_blocking_issue` filter and picks nested loops that re-run a view per row (minutes instead of
-    seconds); hash joins are right for these whole-table joins.
 #}
 
 with
