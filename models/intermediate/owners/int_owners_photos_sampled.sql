@@ -15,9 +15,17 @@ holdings as (
     select * from {{ ref('int_ownerships_measured') }}
 ),
 
-images as (
+garage_images as (
     select * from {{ ref('stg_marketplace__vehicle_images') }}
-    where not has_blocking_issue
+    where not has_blocking_issue and image_category = 'garage'
+),
+
+gallery_images as (
+    select * from {{ ref('stg_marketplace__vehicle_images') }}
+    where
+        not has_blocking_issue
+        and listing_id is not null
+        and image_category in ('exterior', 'interior', 'engine', 'undercarriage', 'detail')
 ),
 
 owner_vehicles as (
@@ -33,93 +41,76 @@ garage_photos_ranked as (
     select
         owner_vehicles.owner_id,
         owner_vehicles.vehicle_recency,
-        images.image_id,
-        images.image_url,
-        images.image_category,
-        images.vehicle_id,
+        garage_images.image_id,
+        garage_images.image_url,
+        garage_images.image_category,
+        garage_images.vehicle_id,
         row_number() over (
-            partition by owner_vehicles.owner_id, images.vehicle_id
-            order by images.uploaded_at desc, images.image_id asc
-        ) as rank_in_vehicle,
-        count(*) over (partition by owner_vehicles.owner_id) as garage_photo_total
+            partition by owner_vehicles.owner_id, garage_images.vehicle_id
+            order by garage_images.uploaded_at desc, garage_images.image_id asc
+        ) as rank_in_vehicle
     from owner_vehicles
-    inner join images
+    inner join garage_images
         on
-            owner_vehicles.vehicle_id = images.vehicle_id
-            and owner_vehicles.owner_id = images.uploader_id
-    where images.image_category = 'garage'
+            owner_vehicles.vehicle_id = garage_images.vehicle_id
+            and owner_vehicles.owner_id = garage_images.uploader_id
+),
+
+garage_photo_totals as (
+    select
+        owner_id,
+        count(*) as garage_photo_total
+    from garage_photos_ranked
+    group by owner_id
 ),
 
 garage_photos_sampled as (
+    {{ round_robin_photo_sample('garage_photos_ranked', var('owner_garage_photo_limit')) }}
+),
+
+vehicle_gallery_photos as (
+    -- ranked once per vehicle, not once per owner of the vehicle: a vehicle's latest gallery is the
+    -- same whoever held it, and ranking it per holding multiplied the sort by the number of owners
     select
-        owner_id,
-        max(garage_photo_total) as garage_photo_total,
-        jsonb_agg(
-            jsonb_build_object(
-                'image_id', image_id,
-                'image_url', image_url,
-                'category', image_category,
-                'vehicle_id', vehicle_id
-            )
-            order by sample_rank
-        ) filter (where sample_rank <= {{ var('owner_garage_photo_limit') }}) as garage_photos
-    from (
-        select
-            garage_photos_ranked.*,
-            row_number() over (
-                partition by garage_photos_ranked.owner_id
-                order by garage_photos_ranked.rank_in_vehicle asc, garage_photos_ranked.vehicle_recency asc, garage_photos_ranked.image_id asc
-            ) as sample_rank
-        from garage_photos_ranked
-    ) as ranked
-    group by owner_id
+        vehicle_id,
+        image_id,
+        image_url,
+        image_category,
+        row_number() over (
+            partition by vehicle_id
+            order by listing_id desc, gallery_position asc nulls last, image_id asc
+        ) as rank_in_vehicle,
+        count(*) over (partition by vehicle_id) as vehicle_photo_count
+    from gallery_images
 ),
 
 vehicle_photos_ranked as (
     select
         owner_vehicles.owner_id,
         owner_vehicles.vehicle_recency,
-        images.image_id,
-        images.image_url,
-        images.image_category,
-        images.vehicle_id,
-        row_number() over (
-            partition by owner_vehicles.owner_id, images.vehicle_id
-            order by images.listing_id desc, images.gallery_position asc nulls last, images.image_id asc
-        ) as rank_in_vehicle,
-        count(*) over (partition by owner_vehicles.owner_id) as vehicle_photo_total
+        vehicle_gallery_photos.image_id,
+        vehicle_gallery_photos.image_url,
+        vehicle_gallery_photos.image_category,
+        vehicle_gallery_photos.vehicle_id,
+        vehicle_gallery_photos.rank_in_vehicle,
+        vehicle_gallery_photos.vehicle_photo_count
     from owner_vehicles
-    inner join images
-        on owner_vehicles.vehicle_id = images.vehicle_id
-    where
-        images.listing_id is not null
-        and images.image_category in ('exterior', 'interior', 'engine', 'undercarriage', 'detail')
+    inner join vehicle_gallery_photos
+        on owner_vehicles.vehicle_id = vehicle_gallery_photos.vehicle_id
+    where vehicle_gallery_photos.rank_in_vehicle <= {{ var('owner_vehicle_photos_per_vehicle') }}
+),
+
+vehicle_photo_totals as (
+    -- every rank-1 row stands for one held vehicle with its whole gallery count
+    select
+        owner_id,
+        sum(vehicle_photo_count) filter (where rank_in_vehicle = 1)::bigint as vehicle_photo_total
+    from vehicle_photos_ranked
+    group by owner_id
 ),
 
 vehicle_photos_sampled as (
-    select
-        owner_id,
-        max(vehicle_photo_total) as vehicle_photo_total,
-        jsonb_agg(
-            jsonb_build_object(
-                'image_id', image_id,
-                'image_url', image_url,
-                'category', image_category,
-                'vehicle_id', vehicle_id
-            )
-            order by sample_rank
-        ) filter (where sample_rank <= {{ var('owner_vehicle_photo_limit') }}) as vehicle_photos
-    from (
-        select
-            vehicle_photos_ranked.*,
-            row_number() over (
-                partition by vehicle_photos_ranked.owner_id
-                order by vehicle_photos_ranked.rank_in_vehicle asc, vehicle_photos_ranked.vehicle_recency asc, vehicle_photos_ranked.image_id asc
-            ) as sample_rank
-        from vehicle_photos_ranked
-        where vehicle_photos_ranked.rank_in_vehicle <= {{ var('owner_vehicle_photos_per_vehicle') }}
-    ) as ranked
-    group by owner_id
+    {{ round_robin_photo_sample('vehicle_photos_ranked', var('owner_vehicle_photo_limit')) }}
 ),
 
 owners as (
@@ -130,13 +121,17 @@ owners as (
 final as (
     select
         owners.owner_id,
-        coalesce(garage_photos_sampled.garage_photo_total, 0) as garage_photo_total,
-        coalesce(garage_photos_sampled.garage_photos, '[]'::jsonb) as garage_photos,
-        coalesce(vehicle_photos_sampled.vehicle_photo_total, 0) as vehicle_photo_total,
-        coalesce(vehicle_photos_sampled.vehicle_photos, '[]'::jsonb) as vehicle_photos
+        coalesce(garage_photo_totals.garage_photo_total, 0) as garage_photo_total,
+        coalesce(garage_photos_sampled.photos, '[]'::jsonb) as garage_photos,
+        coalesce(vehicle_photo_totals.vehicle_photo_total, 0) as vehicle_photo_total,
+        coalesce(vehicle_photos_sampled.photos, '[]'::jsonb) as vehicle_photos
     from owners
+    left join garage_photo_totals
+        on owners.owner_id = garage_photo_totals.owner_id
     left join garage_photos_sampled
         on owners.owner_id = garage_photos_sampled.owner_id
+    left join vehicle_photo_totals
+        on owners.owner_id = vehicle_photo_totals.owner_id
     left join vehicle_photos_sampled
         on owners.owner_id = vehicle_photos_sampled.owner_id
 )
