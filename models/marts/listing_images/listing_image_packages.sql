@@ -12,15 +12,21 @@
     non-vehicle lots. The join is on the image's own listing_id, so a relisted vehicle's photos
     never fan out across its listings.
 
-    Per image row this is the hot path of the whole project (2.5M rows at full scale x 60 keys), so
-    the package is assembled the cheapest way PostgreSQL 15 offers, measured with callgrind
-    (BENCHMARKS.md): the sections come prebuilt from int_listings_packaged, and the top level is
-    to_jsonb() over one row whose column names are the keys. jsonb_build_object() looks up the type
-    of every key and value argument on every row (1.35x the instructions per row of this form), and
-    `prebuilt listing jsonb || image keys` decodes and re-sorts the whole package again (1.2x). The
-    columns are listed in jsonb's own key order (shorter keys first, then bytewise), which lets
-    PostgreSQL skip sorting the keys of every package; another order gives the same package, only
-    slower.
+    Per image row this is the hot path of the whole project (1.8M packages at scale 0.1, about 60 keys
+    each), so the package is assembled the cheapest way PostgreSQL 15 offers. Measured with callgrind
+    (instructions per package on a 20,000-image sample, so repeatable on a noisy machine):
+      - 82k: to_jsonb() over one row whose column names are the keys, sections prebuilt per listing
+        in int_listings_packaged (this form);
+      - 99k: a prebuilt listing jsonb `||` jsonb_build_object(image keys): the concatenation decodes
+        and re-sorts the whole package again;
+      - 111k: one jsonb_build_object() over the prebuilt sections: it looks up the type of every key
+        and value argument on every row.
+    Every form re-encodes the whole package per row (PostgreSQL has no way to splice prebuilt jsonb
+    without decoding it), which is what remains. The columns are listed in jsonb's own key order
+    (shorter keys first, then bytewise), so PostgreSQL need not sort each package's keys; another
+    order gives the same package, only slower (91k).
+    On a 2-core machine this work runs beside the table write, which PostgreSQL 15 does in the leader
+    process only, so the build takes about (assembly + write) / 2 (BENCHMARKS.md).
     The pre-hook lets PostgreSQL project the jsonb in parallel workers, which it never plans by
     default (shared/design/performance.md).
 #}
