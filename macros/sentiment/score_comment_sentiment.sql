@@ -1,10 +1,11 @@
 {#
-    VADER-style sentiment of free text, scored set-based in SQL (rule version vader_sql_v2).
+    VADER-style sentiment of free text, scored set-based in SQL (rule version vader_sql_v3).
 
-    score_comment_sentiment(relation, id_column='comment_id', text_column='body', passthrough_columns=none)
-    returns a select with one row per row of `relation` (a relation or a CTE name): id_column, any
-    passthrough columns, sentiment_compound, sentiment_positive, sentiment_neutral, sentiment_negative
-    (double precision) and sentiment_token_count (integer). id_column must be unique in `relation`.
+    score_comment_sentiment(relation, id_column='comment_id', text_column='body', passthrough_columns=none,
+    parallel_branches=2) returns a select with one row per row of `relation` (a relation or a CTE name; a CTE
+    must be declared `not materialized`, as every branch below reads it): id_column, any passthrough columns,
+    sentiment_compound, sentiment_positive, sentiment_neutral, sentiment_negative (double precision) and
+    sentiment_token_count (integer). id_column must be unique in `relation`.
 
     It follows the rules of vaderSentiment 3.3.2 (Hutto & Gilbert, 2014) over the lexicon, booster,
     negation and emoji seeds that scripts/build_vader_seeds.py writes from that package, simplified for
@@ -29,11 +30,14 @@
     negative 0 and token count 0, so the three shares always sum to 1 (vaderSentiment itself returns 0
     for all four on an empty string and raises on None).
 
-    Simplifications of v2 against vader_sql_v1 (a faithful re-implementation, about 6x slower), each
+    Simplifications against vader_sql_v1 (a faithful re-implementation, about 6x slower than v2), each
     traded for speed; tests/python/test_sentiment.py checks the agreement with vaderSentiment that is left
     (r >= 0.95 and the same sign on >= 95% of generated comments; measured r = 0.984, 98.8% same sign):
       * punctuation is stripped from the end of a token only in the forms listed in token_suffixes below
-        ("good!!", "great.", "nice,", ...), never from its start ("(good" does not match);
+        ("good!!", "great.", "nice,", ...), never from its start ("(good" does not match), and only from a
+        lexicon word of three characters or more that does not itself end in one of those characters (so,
+        as in vaderSentiment, ":-)!" does not match ":-)"); a punctuated form that is itself a lexicon word
+        or an emoji is that entry;
       * the text splits on the space character only (the staging model has removed control characters and
         trimmed it); an emoji is a token only when a space precedes it ("great🔥" matches nothing; "👍👍"
         scores once): its description's words are not looked at one by one, take no part in the rules of
@@ -46,35 +50,54 @@
       * boosters are applied before the negations (vaderSentiment alternates them nearest first), and an
         ALL-CAPS booster gets no extra emphasis;
       * a word that is itself in the lexicon still counts as a booster / negation before another one (the
-        seeds share no word with the lexicon except "no", so this only concerns "no");
+        seeds share no word with the lexicon except "no", so this only concerns "no"); a word that is both a
+        booster and a negation (none is) does both;
       * mixed case (for the ALL-CAPS rule) means "the text has a lower-case letter or an emoji", not
-        vaderSentiment's "some but not all tokens are upper case"; "but" is found as a token of its own;
-      * the token count is the number of spaces plus one, less the runs of spaces;
+        vaderSentiment's "some but not all tokens are upper case"; "but" is a token of its own in the
+        lower-cased text ("But" and "BUT" count, "but," does not);
       * vaderSentiment's "but" rule finds list positions by value (a word whose score equals an earlier
         word's can be weighted at the wrong position); here each word is weighted at its own position;
       * lower()/upper() follow the database's ctype rather than Python's for non-ASCII letters.
+    vader_sql_v3 differs from v2 only where v2 was off its own rules: "But" / "BUT" start the "but" rule
+    even without a lower-case "but" elsewhere in the text, a run of three or more spaces no longer adds a
+    token, an emoticon ending in punctuation is not looked up with more punctuation appended, and where two
+    look-up entries collide the one above wins (v2 kept either). On the generated comments of
+    tests/python/test_sentiment.py and of scale 0.1 its scores equal v2's.
 
-    Shape, for speed: one parallel query level. PostgreSQL 15 runs neither window functions nor lateral
-    subqueries with outer references in parallel workers, and per-token string work (btrim() on every
-    token, translate() per text) was most of v1's time; so a parallel scan of the relation unnests each
-    lower-cased text into tokens, which are hash-joined on the plain token to the look-up table of scoring
-    tokens with their punctuated forms (lexicon words and emoji, ~170k rows, built by each process). Only
-    lexicon hits, plus the first token of every text (which carries the token count and the punctuation
-    emphasis, and keeps texts without hits), go on; for those the one, two and three words before are read
-    with split_part() and hash-joined to the small modifier table (boosters, negations); the rules are plain
-    arithmetic over the joined columns, computed once per row (unnest(array[...]) in the select list keeps
-    it one column); the per-text sums are aggregated by comment and finished in the leader. The look-up
-    tables are DISTINCT ON their look-up token, so the planner knows it is unique and estimates the joins
-    right. The plan still needs the caller's settings, as the model's pre-hooks do: `parallel_setup_cost` and
-    `parallel_tuple_cost` 0 with `enable_parallel_append` off (parallel at any size, without a Gather in the
-    small look-up subqueries), `join_collapse_limit` 1 and `enable_mergejoin` off (the joins in the written
-    order, as hash joins), `enable_memoize` off, and `work_mem` room for the aggregate.
+    Shape, for speed. The rows are split by a hash of id_column into `parallel_branches` branches of one
+    UNION ALL; each branch is a whole serial pipeline that one parallel worker runs on its own (a Parallel
+    Append of non-partial plans under one Gather), so the per-text aggregation and the final arithmetic run
+    in the workers and the leader only writes the table. (PostgreSQL 15 finishes an aggregate across a Gather
+    in the leader, and runs correlated subplans and lateral subqueries with outer references only above the
+    Gather; one parallel query level ending in the leader left a serial tail of about a quarter of the time.)
+    In a branch, each text is lower-cased and split once, in subqueries that `offset null` keeps from being
+    flattened into the rows above (`offset 0` would do that too, but PostgreSQL 15 sees it as a non-constant
+    offset and then plans no parallel worker for it); its tokens are unnested in the select list (a
+    ProjectSet; a lateral function scan would copy every token through a tuplestore), numbered by
+    generate_series beside them, and hash-joined on the plain token to the look-up table of scoring tokens
+    with their punctuated forms (lexicon words and emoji, ~170k rows, built by each branch). That table also
+    holds the empty token, which every text ends with (it is split with a trailing space): that row keeps
+    texts without hits and carries the token count (runs of spaces add empty tokens that each take one
+    back). Only lexicon hits and empty tokens go on; for those the one, two and three words before are read
+    from the token array by subscript and hash-joined to the small modifier table (boosters, negations); the
+    rules are plain arithmetic over the joined columns, computed once per row (another `offset null` level);
+    the per-text sums are sorted and aggregated in the branch. The look-up tables are DISTINCT ON their
+    look-up token, so the planner knows it is unique and hashes that side, and they are put together with
+    full joins rather than UNION ALL, which would become a Parallel Append with a Gather of its own inside a
+    branch and keep the branches out of the parallel plan. The plan needs the caller's settings, as the
+    model's pre-hooks do: parallel_branches workers per Gather with the leader not scanning
+    (`max_parallel_workers_per_gather`, `parallel_leader_participation` off), parallel appends on, no
+    parallel scans inside a branch (`min_parallel_table_scan_size` out of reach), `parallel_setup_cost` and
+    `parallel_tuple_cost` 0 (parallel at any size), `join_collapse_limit` 1 and `enable_mergejoin` off (the
+    joins in the written order, as hash joins), `enable_memoize` off, `enable_hashagg` off (the planner's
+    group estimate oversizes the hash table, measured slower than the sort) and `work_mem` for the sorts.
 #}
-{% macro score_comment_sentiment(relation, id_column='comment_id', text_column='body', passthrough_columns=none) %}
+{% macro score_comment_sentiment(relation, id_column='comment_id', text_column='body', passthrough_columns=none, parallel_branches=2) %}
     {%- set passthrough = passthrough_columns or [] -%}
     {#- The trailing punctuation a token may carry and still be looked up (vaderSentiment strips any leading
         and trailing punctuation, unless that leaves two characters or fewer). -#}
     {%- set token_suffixes = ["", ".", ",", "!", "!!", "!!!", "!!!!", "!!!!!", "!!!!!!", "?", "??", "???", "????", "?????", ":", ";", "...", ")", "?!", "!?"] -%}
+    {%- set suffix_characters = [".", ",", "!", "?", ":", ";", ")"] -%}
     {%- set modifier_suffix_array = "array['', ',', '.', '!', '?']" -%}
     {%- set token_suffix_array -%}
         array[{% for suffix in token_suffixes %}'{{ suffix }}'{{ ", " if not loop.last }}{% endfor %}]
@@ -83,68 +106,93 @@
     {%- set negation_scalar = 'cast(-0.74 as double precision)' -%}
     {%- set all_caps_increment = 'cast(0.733 as double precision)' -%}
     {%- set damping = {1: 'cast(1 as double precision)', 2: 'cast(0.95 as double precision)', 3: 'cast(0.9 as double precision)'} -%}
-    {#- Mixed case (for the ALL-CAPS rules): the text has a lower-case letter or an emoji (whose description
-        is lower case). Looked at only for rows with an ALL-CAPS word. -#}
-    {%- set is_mixed_case -%}
-        (
-            sentiment_words.scored_text != upper(sentiment_words.scored_text)
-            or octet_length(sentiment_words.scored_text) != char_length(sentiment_words.scored_text)
-        )
-    {%- endset -%}
+    {#- The branches split the int4 range of hashtext(id) into equal parts, on any id type (a null id goes
+        with 0). -#}
+    {%- set branch_hash = 'coalesce(hashtext(cast(scored_rows.' ~ id_column ~ ' as text)), 0)' -%}
+    {%- set branch_width = 4294967296 // parallel_branches -%}
 with
 
 sentiment_scoring_tokens as not materialized (
     -- the tokens that score, with the trailing punctuation they may carry: lexicon words (booster words
     -- score 0, so they are left out) and emoji, whose valence is the plain sum of their description's
-    -- lexicon words
+    -- lexicon words; plus the empty token that ends every text
     -- (distinct on the looked-up token, so that the planner knows it is unique and estimates the joins
-    -- right; should a lexicon entry itself end in such punctuation, one of the two rows is kept)
-    select distinct on ((scoring_words.token || suffixes.suffix) collate "C")
-        (scoring_words.token || suffixes.suffix) collate "C" as lookup_token,
-        scoring_words.token,
-        scoring_words.valence,
-        scoring_words.emoji_positive,
-        scoring_words.emoji_negative,
-        scoring_words.emoji_scored_words,
-        scoring_words.extra_tokens
+    -- right; a punctuated form that is itself an entry gives way to it)
+    select distinct on ((expanded_words.token || expanded_words.suffix) collate "C")
+        (expanded_words.token || expanded_words.suffix) collate "C" as lookup_token,
+        expanded_words.is_word,
+        -- the form an ALL-CAPS occurrence has in the original text
+        expanded_words.caps_token || expanded_words.suffix as caps_form,
+        expanded_words.valence,
+        expanded_words.emoji_positive,
+        expanded_words.emoji_negative,
+        expanded_words.emoji_scored_words,
+        expanded_words.extra_tokens
     from (
         select
-            lexicon.token,
-            cast(lexicon.valence as double precision) as valence,
-            cast(null as double precision) as emoji_positive,
-            cast(null as double precision) as emoji_negative,
-            cast(null as bigint) as emoji_scored_words,
-            cast(0 as bigint) as extra_tokens
-        from {{ ref('vader_lexicon') }} as lexicon
-        where not exists (
-            select boosters.token from {{ ref('vader_boosters') }} as boosters
-            where boosters.token = lexicon.token
-        )
-        union all
-        select
-            emoji.emoji as token,
-            coalesce(sum(cast(lexicon.valence as double precision)), 0) as valence,
-            coalesce(sum(cast(lexicon.valence as double precision) + 1) filter (where lexicon.valence > 0), 0)
-                as emoji_positive,
-            coalesce(sum(cast(lexicon.valence as double precision) - 1) filter (where lexicon.valence < 0), 0)
-                as emoji_negative,
-            count(*) filter (where lexicon.valence != 0) as emoji_scored_words,
-            count(*) - 1 as extra_tokens
-        from {{ ref('vader_emoji') }} as emoji
-        cross join lateral unnest(string_to_array(lower(emoji.description), ' ')) as description_words (word)
-        left join {{ ref('vader_lexicon') }} as lexicon
-            on rtrim(description_words.word, ',.:') = lexicon.token
-        group by emoji.emoji
-    ) as scoring_words
-    -- (an emoji also with the same emoji glued after it once or twice: "👍👍" scores as one)
-    cross join lateral unnest(
-        {{ token_suffix_array }}
-        || case
-            when scoring_words.emoji_scored_words is not null
-                then array[scoring_words.token, scoring_words.token || scoring_words.token]
-        end
-    ) as suffixes (suffix)
-    where suffixes.suffix = '' or char_length(scoring_words.token) > 2 or scoring_words.emoji_scored_words is not null
+            scoring_words.*,
+            unnest(scoring_words.suffixes) as suffix
+        from (
+            -- one row per token: full joins, not UNION ALL (see the header)
+            select
+                coalesce(lexicon_words.token, emoji_scores.emoji, end_marker.token) as token,
+                lexicon_words.token is not null as is_word,
+                nullif(upper(lexicon_words.token), lexicon_words.token) as caps_token,
+                case
+                    when lexicon_words.token is not null then lexicon_words.valence else emoji_scores.valence
+                end as valence,
+                case when lexicon_words.token is null then emoji_scores.emoji_positive end as emoji_positive,
+                case when lexicon_words.token is null then emoji_scores.emoji_negative end as emoji_negative,
+                case when lexicon_words.token is null then emoji_scores.emoji_scored_words end as emoji_scored_words,
+                -- null marks the empty token
+                case when lexicon_words.token is not null then 0 else emoji_scores.extra_tokens end as extra_tokens,
+                case
+                    when
+                        lexicon_words.token is not null
+                        and char_length(lexicon_words.token) > 2
+                        and right(lexicon_words.token, 1) not in (
+                            {%- for character in suffix_characters %}'{{ character }}'{{ ", " if not loop.last }}{% endfor -%}
+                        )
+                        then {{ token_suffix_array }}
+                    -- (an emoji also with the same emoji glued after it once or twice: "👍👍" scores as one)
+                    when lexicon_words.token is null and emoji_scores.emoji is not null
+                        then {{ token_suffix_array }} || array[emoji_scores.emoji, emoji_scores.emoji || emoji_scores.emoji]
+                    else array['']
+                end as suffixes
+            from (
+                select
+                    lexicon.token,
+                    cast(lexicon.valence as double precision) as valence
+                from {{ ref('vader_lexicon') }} as lexicon
+                where not exists (
+                    select boosters.token from {{ ref('vader_boosters') }} as boosters
+                    where boosters.token = lexicon.token
+                )
+            ) as lexicon_words
+            full join (
+                select
+                    emoji.emoji,
+                    coalesce(sum(cast(lexicon.valence as double precision)), 0) as valence,
+                    coalesce(sum(cast(lexicon.valence as double precision) + 1) filter (where lexicon.valence > 0), 0)
+                        as emoji_positive,
+                    coalesce(sum(cast(lexicon.valence as double precision) - 1) filter (where lexicon.valence < 0), 0)
+                        as emoji_negative,
+                    cast(count(*) filter (where lexicon.valence != 0) as integer) as emoji_scored_words,
+                    cast(count(*) - 1 as integer) as extra_tokens
+                from {{ ref('vader_emoji') }} as emoji
+                cross join lateral unnest(string_to_array(lower(emoji.description), ' ')) as description_words (word)
+                left join {{ ref('vader_lexicon') }} as lexicon
+                    on rtrim(description_words.word, ',.:') = lexicon.token
+                group by emoji.emoji
+            ) as emoji_scores
+                on lexicon_words.token = emoji_scores.emoji
+            full join (values ('')) as end_marker (token)
+                on coalesce(lexicon_words.token, emoji_scores.emoji) = end_marker.token
+            -- (the cast and the cases once per word, not once per punctuated form)
+            offset null
+        ) as scoring_words
+    ) as expanded_words
+    order by (expanded_words.token || expanded_words.suffix) collate "C", expanded_words.suffix != ''
 ),
 
 sentiment_modifiers as not materialized (
@@ -157,260 +205,301 @@ sentiment_modifiers as not materialized (
         modifier_words.negation_factor
     from (
         select
-            boosters.token,
-            cast(boosters.scalar as double precision) as booster_scalar,
-            cast(1 as double precision) as negation_factor
+            coalesce(boosters.token, negation_words.token) as token,
+            coalesce(cast(boosters.scalar as double precision), 0) as booster_scalar,
+            case when negation_words.token is not null then {{ negation_scalar }} else 1 end as negation_factor
         from {{ ref('vader_boosters') }} as boosters
-        union all
-        select
-            negations.token,
-            cast(0 as double precision) as booster_scalar,
-            {{ negation_scalar }} as negation_factor
-        from {{ ref('vader_negations') }} as negations
-        union all
-        -- "no" is a lexicon word, but negates the words after it too
-        select
-            no_word.token,
-            cast(0 as double precision) as booster_scalar,
-            {{ negation_scalar }} as negation_factor
-        from (values ('no')) as no_word (token)
+        full join (
+            -- "no" is a lexicon word, but negates the words after it too
+            select coalesce(negations.token, no_word.token) as token
+            from {{ ref('vader_negations') }} as negations
+            full join (values ('no')) as no_word (token)
+                on negations.token = no_word.token
+        ) as negation_words
+            on boosters.token = negation_words.token
     ) as modifier_words
     cross join unnest({{ modifier_suffix_array }}) as suffixes (suffix)
     -- (the booster and negation seeds share no word with the lexicon, so none is skipped for being one)
     where suffixes.suffix = '' or char_length(modifier_words.token) > 2
+    order by (modifier_words.token || suffixes.suffix) collate "C", suffixes.suffix != ''
 ),
+{%- for branch in range(parallel_branches) %}
 
-sentiment_words as not materialized (
-    -- one row per lexicon hit and one per text (its first token, which carries the text's token count
-    -- and punctuation emphasis)
+sentiment_texts_{{ branch }} as (
     select
         scored_rows.{{ id_column }},
         {%- for column in passthrough %}
         scored_rows.{{ column }},
         {%- endfor %}
         scored_rows.{{ text_column }} as scored_text,
-        words.lower_token,
-        words.token_position,
-        scoring_tokens.token,
-        scoring_tokens.valence,
-        scoring_tokens.emoji_positive,
-        scoring_tokens.emoji_negative,
-        scoring_tokens.emoji_scored_words,
-        scoring_tokens.extra_tokens
+        -- the trailing space makes the empty token that ends every text
+        lower(coalesce(scored_rows.{{ text_column }}, '')) || ' ' as spaced_lower_text,
+        case
+            when strpos(scored_rows.{{ text_column }}, '!') > 0
+                then
+                    octet_length(scored_rows.{{ text_column }})
+                    - octet_length(replace(scored_rows.{{ text_column }}, '!', ''))
+            else 0
+        end as exclamation_marks,
+        case
+            when strpos(scored_rows.{{ text_column }}, '?') > 0
+                then
+                    octet_length(scored_rows.{{ text_column }})
+                    - octet_length(replace(scored_rows.{{ text_column }}, '?', ''))
+            else 0
+        end as question_marks
     from {{ relation }} as scored_rows
-    cross join lateral unnest(
-        string_to_array(lower(coalesce(scored_rows.{{ text_column }}, '')) || ' ', ' ')
-    ) with ordinality as words (lower_token, token_position)
-    left join sentiment_scoring_tokens as scoring_tokens
-        on words.lower_token = scoring_tokens.lookup_token
-    where scoring_tokens.token is not null or words.token_position = 1
+    {%- if parallel_branches > 1 %}
+    where
+        {%- if branch > 0 %} {{ branch_hash }} >= {{ -2147483648 + branch * branch_width }}{% endif %}
+        {%- if branch > 0 and not loop.last %} and{% endif %}
+        {%- if not loop.last %} {{ branch_hash }} < {{ -2147483648 + (branch + 1) * branch_width }}{% endif %}
+    {%- endif %}
+    offset null
 ),
 
-sentiment_word_scores as (
-    -- each row's rule-adjusted valence, as plain arithmetic over looked-up columns
+sentiment_token_arrays_{{ branch }} as (
+    select
+        sentiment_texts_{{ branch }}.{{ id_column }},
+        {%- for column in passthrough %}
+        sentiment_texts_{{ branch }}.{{ column }},
+        {%- endfor %}
+        sentiment_texts_{{ branch }}.scored_text,
+        string_to_array(sentiment_texts_{{ branch }}.spaced_lower_text, ' ') as lower_tokens,
+        strpos(sentiment_texts_{{ branch }}.spaced_lower_text, 'but') > 0 as may_have_but,
+        -- "!" adds 0.292 each, up to four; "?" adds 0.18 each when there are two or three, 0.96 beyond
+        least(sentiment_texts_{{ branch }}.exclamation_marks, 4) * cast(0.292 as double precision)
+        + case
+            when sentiment_texts_{{ branch }}.question_marks <= 1 then 0
+            when sentiment_texts_{{ branch }}.question_marks <= 3
+                then sentiment_texts_{{ branch }}.question_marks * cast(0.18 as double precision)
+            else cast(0.96 as double precision)
+        end as punctuation_amount
+    from sentiment_texts_{{ branch }}
+    offset null
+),
+
+sentiment_tokens_{{ branch }} as (
+    select
+        sentiment_token_arrays_{{ branch }}.*,
+        unnest(sentiment_token_arrays_{{ branch }}.lower_tokens) as lower_token,
+        generate_series(1, cardinality(sentiment_token_arrays_{{ branch }}.lower_tokens)) as token_position
+    from sentiment_token_arrays_{{ branch }}
+),
+
+sentiment_word_scores_{{ branch }} as (
+    -- each hit's rule-adjusted valence, as plain arithmetic over looked-up columns
     select
         sentiment_words.{{ id_column }},
         {%- for column in passthrough %}
         sentiment_words.{{ column }},
         {%- endfor %}
-        case
-            when sentiment_words.token_position = 1 and btrim(sentiment_words.scored_text) != ''
-                -- as many tokens as spaces plus one, less the empty tokens of runs of spaces
-                then
-                    octet_length(sentiment_words.scored_text)
-                    - octet_length(replace(sentiment_words.scored_text, ' ', ''))
-                    + 1
-                    - (
-                        octet_length(sentiment_words.scored_text)
-                        - octet_length(replace(sentiment_words.scored_text, '  ', ' '))
-                    )
-            else 0
-        end
-        + coalesce(sentiment_words.extra_tokens, 0) as token_count,
-        case
-            when
-                sentiment_words.token_position = 1
-                and strpos(sentiment_words.scored_text, '!') + strpos(sentiment_words.scored_text, '?') > 0
-                then
-                    least(
-                        octet_length(sentiment_words.scored_text)
-                        - octet_length(replace(sentiment_words.scored_text, '!', '')),
-                        4
-                    ) * cast(0.292 as double precision)
-                    + case
-                        when
-                            octet_length(sentiment_words.scored_text)
-                            - octet_length(replace(sentiment_words.scored_text, '?', '')) <= 1
-                            then 0
-                        when
-                            octet_length(sentiment_words.scored_text)
-                            - octet_length(replace(sentiment_words.scored_text, '?', '')) <= 3
-                            then (
-                                octet_length(sentiment_words.scored_text)
-                                - octet_length(replace(sentiment_words.scored_text, '?', ''))
-                            ) * cast(0.18 as double precision)
-                        else cast(0.96 as double precision)
-                    end
-            else 0
-        end as punctuation_amount,
-        sentiment_words.emoji_positive,
-        sentiment_words.emoji_negative,
-        sentiment_words.emoji_scored_words,
-        unnest(array[
+        sentiment_words.punctuation_amount,
+        -- the empty token at the end counts the tokens before it, any other takes itself back
+        coalesce(
+            scoring_tokens.extra_tokens,
             case
-                when sentiment_words.emoji_scored_words is not null then sentiment_words.valence
-                when sentiment_words.token is not null then
-                    (
-                        -- the word's valence, 0.733 stronger when it is ALL CAPS in mixed-case text
-                        sentiment_words.valence
-                        + sign(sentiment_words.valence) * (
-                            case
-                                when
-                                    split_part(sentiment_words.scored_text, ' ', cast(sentiment_words.token_position as integer))
-                                    = upper(split_part(sentiment_words.scored_text, ' ', cast(sentiment_words.token_position as integer)))
-                                    and split_part(sentiment_words.scored_text, ' ', cast(sentiment_words.token_position as integer))
-                                    != sentiment_words.lower_token
-                                    and {{ is_mixed_case }}
-                                    then {{ all_caps_increment }}
-                                else 0
-                            end
-                            -- boosters one, two and three words before, damped
-                            + coalesce(modifier_1.booster_scalar, 0)
-                            + {{ damping[2] }} * coalesce(modifier_2.booster_scalar, 0)
-                            + {{ damping[3] }} * coalesce(modifier_3.booster_scalar, 0)
-                        )
-                    )
-                    -- negations one, two and three words before
-                    * coalesce(modifier_1.negation_factor, 1)
-                    * coalesce(modifier_2.negation_factor, 1)
-                    * coalesce(modifier_3.negation_factor, 1)
-                    -- x0.5 before the first "but", x1.5 after it
-                    * case
-                        when strpos(sentiment_words.scored_text, 'but') + strpos(sentiment_words.scored_text, 'BUT') > 0
-                            then
-                                case sign(
-                                    sentiment_words.token_position
-                                    - array_position(string_to_array(lower(sentiment_words.scored_text), ' '), 'but')
-                                )
-                                    when -1 then cast(0.5 as double precision)
-                                    when 1 then cast(1.5 as double precision)
-                                    else 1
-                                end
-                        else 1
-                    end
+                when sentiment_words.token_position = cardinality(sentiment_words.lower_tokens)
+                    then sentiment_words.token_position - 1
+                else -1
             end
-        ]) as valence
-    from sentiment_words
+        ) as token_count,
+        scoring_tokens.emoji_positive,
+        scoring_tokens.emoji_negative,
+        scoring_tokens.emoji_scored_words,
+        case
+            when scoring_tokens.emoji_scored_words is not null then scoring_tokens.valence
+            when scoring_tokens.is_word then
+                (
+                    -- the word's valence, 0.733 stronger when it is ALL CAPS in mixed-case text
+                    scoring_tokens.valence
+                    + sign(scoring_tokens.valence) * (
+                        case
+                            when
+                                -- (strpos first: it finds nothing in most texts, and copies nothing)
+                                strpos(sentiment_words.scored_text, scoring_tokens.caps_form) > 0
+                                and split_part(sentiment_words.scored_text, ' ', sentiment_words.token_position)
+                                = scoring_tokens.caps_form
+                                and (
+                                    sentiment_words.scored_text != upper(sentiment_words.scored_text)
+                                    or octet_length(sentiment_words.scored_text)
+                                    != char_length(sentiment_words.scored_text)
+                                )
+                                then {{ all_caps_increment }}
+                            else 0
+                        end
+                        -- boosters one, two and three words before, damped
+                        + coalesce(modifier_1.booster_scalar, 0)
+                        + {{ damping[2] }} * coalesce(modifier_2.booster_scalar, 0)
+                        + {{ damping[3] }} * coalesce(modifier_3.booster_scalar, 0)
+                    )
+                )
+                -- negations one, two and three words before
+                * coalesce(modifier_1.negation_factor, 1)
+                * coalesce(modifier_2.negation_factor, 1)
+                * coalesce(modifier_3.negation_factor, 1)
+                -- x0.5 before the first "but", x1.5 after it
+                * case
+                    when sentiment_words.may_have_but
+                        then
+                            case sign(
+                                sentiment_words.token_position
+                                - array_position(sentiment_words.lower_tokens, 'but')
+                            )
+                                when -1 then cast(0.5 as double precision)
+                                when 1 then cast(1.5 as double precision)
+                                else 1
+                            end
+                    else 1
+                end
+        end as valence
+    from sentiment_tokens_{{ branch }} as sentiment_words
+    inner join sentiment_scoring_tokens as scoring_tokens
+        on sentiment_words.lower_token = scoring_tokens.lookup_token
     {%- for distance in [1, 2, 3] %}
     left join sentiment_modifiers as modifier_{{ distance }}
         on
             case
-                when sentiment_words.token is not null and sentiment_words.token_position > {{ distance }}
-                    then lower(split_part(sentiment_words.scored_text, ' ', cast(sentiment_words.token_position as integer) - {{ distance }}))
+                when scoring_tokens.is_word
+                    then sentiment_words.lower_tokens[sentiment_words.token_position - {{ distance }}]
             end
             = modifier_{{ distance }}.lookup_token
     {%- endfor %}
+    offset null
 ),
 
-sentiment_sums as (
+sentiment_sums_{{ branch }} as (
     select
-        sentiment_word_scores.{{ id_column }},
+        sentiment_word_scores_{{ branch }}.{{ id_column }},
+        -- (the passthrough columns and the punctuation are the same on every row of a text)
         {%- for column in passthrough %}
-        max(sentiment_word_scores.{{ column }}) as {{ column }},
+        max(sentiment_word_scores_{{ branch }}.{{ column }}) as {{ column }},
         {%- endfor %}
-        sum(sentiment_word_scores.token_count) as token_count,
-        sum(sentiment_word_scores.punctuation_amount) as punctuation_amount,
-        coalesce(sum(sentiment_word_scores.valence), 0) as valence_sum,
+        max(sentiment_word_scores_{{ branch }}.punctuation_amount) as punctuation_amount,
+        sum(sentiment_word_scores_{{ branch }}.token_count) as token_count,
+        coalesce(sum(sentiment_word_scores_{{ branch }}.valence), 0) as valence_sum,
         coalesce(sum(
             case
-                when sentiment_word_scores.emoji_positive is not null then sentiment_word_scores.emoji_positive
-                when sentiment_word_scores.valence > 0 then sentiment_word_scores.valence + 1
+                when sentiment_word_scores_{{ branch }}.emoji_positive is not null
+                    then sentiment_word_scores_{{ branch }}.emoji_positive
+                when sentiment_word_scores_{{ branch }}.valence > 0 then sentiment_word_scores_{{ branch }}.valence + 1
             end
         ), 0) as positive_sum,
         coalesce(sum(
             case
-                when sentiment_word_scores.emoji_negative is not null then sentiment_word_scores.emoji_negative
-                when sentiment_word_scores.valence < 0 then sentiment_word_scores.valence - 1
+                when sentiment_word_scores_{{ branch }}.emoji_negative is not null
+                    then sentiment_word_scores_{{ branch }}.emoji_negative
+                when sentiment_word_scores_{{ branch }}.valence < 0 then sentiment_word_scores_{{ branch }}.valence - 1
             end
         ), 0) as negative_sum,
         coalesce(sum(
             case
-                when sentiment_word_scores.emoji_scored_words is not null then sentiment_word_scores.emoji_scored_words
-                when sentiment_word_scores.valence != 0 then 1
+                when sentiment_word_scores_{{ branch }}.emoji_scored_words is not null
+                    then sentiment_word_scores_{{ branch }}.emoji_scored_words
+                when sentiment_word_scores_{{ branch }}.valence != 0 then 1
             end
         ), 0) as scored_word_count
-    from sentiment_word_scores
-    group by sentiment_word_scores.{{ id_column }}
+    from sentiment_word_scores_{{ branch }}
+    group by sentiment_word_scores_{{ branch }}.{{ id_column }}
 ),
 
-sentiment_emphasised_sums as (
-    -- "!" adds 0.292 each, up to four; "?" adds 0.18 each when there are two or three, 0.96 beyond
+sentiment_emphasised_sums_{{ branch }} as (
+    -- the punctuation emphasis goes the sum's way, and to the larger of the positive and negative sides
     select
-        sentiment_sums.{{ id_column }},
+        sentiment_sums_{{ branch }}.{{ id_column }},
         {%- for column in passthrough %}
-        sentiment_sums.{{ column }},
+        sentiment_sums_{{ branch }}.{{ column }},
         {%- endfor %}
-        sentiment_sums.token_count,
-        sentiment_sums.token_count - sentiment_sums.scored_word_count as neutral_count,
-        sentiment_sums.valence_sum + sign(sentiment_sums.valence_sum) * sentiment_sums.punctuation_amount as valence_sum,
-        sentiment_sums.positive_sum
+        sentiment_sums_{{ branch }}.token_count,
+        sentiment_sums_{{ branch }}.valence_sum
+        + sign(sentiment_sums_{{ branch }}.valence_sum) * sentiment_sums_{{ branch }}.punctuation_amount
+            as valence_sum,
+        sentiment_sums_{{ branch }}.positive_sum
         + case
-            when sentiment_sums.positive_sum > -sentiment_sums.negative_sum then sentiment_sums.punctuation_amount else 0
+            when sentiment_sums_{{ branch }}.positive_sum > -sentiment_sums_{{ branch }}.negative_sum
+                then sentiment_sums_{{ branch }}.punctuation_amount
+            else 0
         end as positive_sum,
-        sentiment_sums.negative_sum
+        sentiment_sums_{{ branch }}.negative_sum
         - case
-            when sentiment_sums.positive_sum < -sentiment_sums.negative_sum then sentiment_sums.punctuation_amount else 0
-        end as negative_sum
-    from sentiment_sums
-)
+            when sentiment_sums_{{ branch }}.positive_sum < -sentiment_sums_{{ branch }}.negative_sum
+                then sentiment_sums_{{ branch }}.punctuation_amount
+            else 0
+        end as negative_sum,
+        sentiment_sums_{{ branch }}.token_count - sentiment_sums_{{ branch }}.scored_word_count as neutral_count
+    from sentiment_sums_{{ branch }}
+    -- (each sum once, not once per use below)
+    offset null
+),
 
+sentiment_scored_{{ branch }} as (
+    select
+        sentiment_emphasised_sums_{{ branch }}.{{ id_column }},
+        {%- for column in passthrough %}
+        sentiment_emphasised_sums_{{ branch }}.{{ column }},
+        {%- endfor %}
+        case
+            when sentiment_emphasised_sums_{{ branch }}.token_count = 0 then 0
+            -- "+ 0" turns a rounded -0 into 0
+            else round(
+                sentiment_emphasised_sums_{{ branch }}.valence_sum
+                / sqrt(
+                    sentiment_emphasised_sums_{{ branch }}.valence_sum * sentiment_emphasised_sums_{{ branch }}.valence_sum
+                    + 15
+                )
+                * 10000
+            ) / 10000 + 0
+        end as sentiment_compound,
+        case
+            when sentiment_emphasised_sums_{{ branch }}.token_count = 0 then 0
+            else round(
+                sentiment_emphasised_sums_{{ branch }}.positive_sum
+                / (
+                    sentiment_emphasised_sums_{{ branch }}.positive_sum - sentiment_emphasised_sums_{{ branch }}.negative_sum
+                    + sentiment_emphasised_sums_{{ branch }}.neutral_count
+                )
+                * 1000
+            ) / 1000
+        end as sentiment_positive,
+        case
+            when sentiment_emphasised_sums_{{ branch }}.token_count = 0 then 1
+            else round(
+                sentiment_emphasised_sums_{{ branch }}.neutral_count
+                / (
+                    sentiment_emphasised_sums_{{ branch }}.positive_sum - sentiment_emphasised_sums_{{ branch }}.negative_sum
+                    + sentiment_emphasised_sums_{{ branch }}.neutral_count
+                )
+                * 1000
+            ) / 1000
+        end as sentiment_neutral,
+        case
+            when sentiment_emphasised_sums_{{ branch }}.token_count = 0 then 0
+            else abs(round(
+                sentiment_emphasised_sums_{{ branch }}.negative_sum
+                / (
+                    sentiment_emphasised_sums_{{ branch }}.positive_sum - sentiment_emphasised_sums_{{ branch }}.negative_sum
+                    + sentiment_emphasised_sums_{{ branch }}.neutral_count
+                )
+                * 1000
+            ) / 1000)
+        end as sentiment_negative,
+        cast(sentiment_emphasised_sums_{{ branch }}.token_count as integer) as sentiment_token_count
+    from sentiment_emphasised_sums_{{ branch }}
+){{ "," if not loop.last }}
+{%- endfor %}
+
+{% for branch in range(parallel_branches) %}
 select
-    sentiment_emphasised_sums.{{ id_column }},
+    sentiment_scored_{{ branch }}.{{ id_column }},
     {%- for column in passthrough %}
-    sentiment_emphasised_sums.{{ column }},
+    sentiment_scored_{{ branch }}.{{ column }},
     {%- endfor %}
-    case
-        when sentiment_emphasised_sums.token_count = 0 then 0
-        -- "+ 0" turns a rounded -0 into 0
-        else round(
-            sentiment_emphasised_sums.valence_sum
-            / sqrt(sentiment_emphasised_sums.valence_sum * sentiment_emphasised_sums.valence_sum + 15)
-            * 10000
-        ) / 10000 + 0
-    end::double precision as sentiment_compound,
-    case
-        when sentiment_emphasised_sums.token_count = 0 then 0
-        else round(
-            sentiment_emphasised_sums.positive_sum
-            / (
-                sentiment_emphasised_sums.positive_sum - sentiment_emphasised_sums.negative_sum
-                + sentiment_emphasised_sums.neutral_count
-            )
-            * 1000
-        ) / 1000
-    end::double precision as sentiment_positive,
-    case
-        when sentiment_emphasised_sums.token_count = 0 then 1
-        else round(
-            sentiment_emphasised_sums.neutral_count
-            / (
-                sentiment_emphasised_sums.positive_sum - sentiment_emphasised_sums.negative_sum
-                + sentiment_emphasised_sums.neutral_count
-            )
-            * 1000
-        ) / 1000
-    end::double precision as sentiment_neutral,
-    case
-        when sentiment_emphasised_sums.token_count = 0 then 0
-        else abs(round(
-            sentiment_emphasised_sums.negative_sum
-            / (
-                sentiment_emphasised_sums.positive_sum - sentiment_emphasised_sums.negative_sum
-                + sentiment_emphasised_sums.neutral_count
-            )
-            * 1000
-        ) / 1000)
-    end::double precision as sentiment_negative,
-    sentiment_emphasised_sums.token_count::integer as sentiment_token_count
-from sentiment_emphasised_sums
+    sentiment_scored_{{ branch }}.sentiment_compound,
+    sentiment_scored_{{ branch }}.sentiment_positive,
+    sentiment_scored_{{ branch }}.sentiment_neutral,
+    sentiment_scored_{{ branch }}.sentiment_negative,
+    sentiment_scored_{{ branch }}.sentiment_token_count
+from sentiment_scored_{{ branch }}
+{{ "union all" if not loop.last }}
+{% endfor %}
 {% endmacro %}

@@ -4,7 +4,8 @@ stg_marketplace__comments as (
     select * from {{ ref('stg_marketplace__comments') }}
 ),
 
-clean_comments as (
+-- not materialized: each parallel branch of the scorer reads it (see macros/sentiment/score_comment_sentiment.sql)
+clean_comments as not materialized (
     select
         stg_marketplace__comments.comment_id,
         stg_marketplace__comments.listing_id,
@@ -14,7 +15,8 @@ clean_comments as (
 ),
 
 comments_scored as (
-    {{ score_comment_sentiment('clean_comments', passthrough_columns=['listing_id']) }}
+    -- two branches, one per parallel worker (max_parallel_workers_per_gather in the yml's pre-hooks)
+    {{ score_comment_sentiment('clean_comments', passthrough_columns=['listing_id'], parallel_branches=2) }}
 ),
 
 final as (
@@ -26,7 +28,7 @@ final as (
         comments_scored.sentiment_neutral,
         comments_scored.sentiment_negative,
         comments_scored.sentiment_token_count,
-        'vader_sql_v2' as sentiment_rule_version
+        'vader_sql_v3' as sentiment_rule_version
     from comments_scored
 )
 
