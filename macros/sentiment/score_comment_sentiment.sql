@@ -450,39 +450,23 @@ sentiment_scored_{{ branch }} as (
                 * 10000
             ) / 10000 + 0
         end as sentiment_compound,
+        {#- each share of the sum of positive, |negative| and neutral weight, rounded like vaderSentiment #}
+        {%- set sums = 'sentiment_emphasised_sums_' ~ branch -%}
+        {%- set shares = [
+            ('sentiment_positive', 'positive_sum', 0, false),
+            ('sentiment_neutral', 'neutral_count', 1, false),
+            ('sentiment_negative', 'negative_sum', 0, true),
+        ] -%}
+        {%- for alias, numerator, empty_value, absolute in shares %}
         case
-            when sentiment_emphasised_sums_{{ branch }}.token_count = 0 then 0
-            else round(
-                sentiment_emphasised_sums_{{ branch }}.positive_sum
-                / (
-                    sentiment_emphasised_sums_{{ branch }}.positive_sum - sentiment_emphasised_sums_{{ branch }}.negative_sum
-                    + sentiment_emphasised_sums_{{ branch }}.neutral_count
-                )
+            when {{ sums }}.token_count = 0 then {{ empty_value }}
+            else {{ 'abs(' if absolute }}round(
+                {{ sums }}.{{ numerator }}
+                / ({{ sums }}.positive_sum - {{ sums }}.negative_sum + {{ sums }}.neutral_count)
                 * 1000
-            ) / 1000
-        end as sentiment_positive,
-        case
-            when sentiment_emphasised_sums_{{ branch }}.token_count = 0 then 1
-            else round(
-                sentiment_emphasised_sums_{{ branch }}.neutral_count
-                / (
-                    sentiment_emphasised_sums_{{ branch }}.positive_sum - sentiment_emphasised_sums_{{ branch }}.negative_sum
-                    + sentiment_emphasised_sums_{{ branch }}.neutral_count
-                )
-                * 1000
-            ) / 1000
-        end as sentiment_neutral,
-        case
-            when sentiment_emphasised_sums_{{ branch }}.token_count = 0 then 0
-            else abs(round(
-                sentiment_emphasised_sums_{{ branch }}.negative_sum
-                / (
-                    sentiment_emphasised_sums_{{ branch }}.positive_sum - sentiment_emphasised_sums_{{ branch }}.negative_sum
-                    + sentiment_emphasised_sums_{{ branch }}.neutral_count
-                )
-                * 1000
-            ) / 1000)
-        end as sentiment_negative,
+            ) / 1000{{ ')' if absolute }}
+        end as {{ alias }},
+        {%- endfor %}
         cast(sentiment_emphasised_sums_{{ branch }}.token_count as integer) as sentiment_token_count
     from sentiment_emphasised_sums_{{ branch }}
 ){{ "," if not loop.last }}
