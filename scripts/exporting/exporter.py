@@ -137,7 +137,7 @@ def prepare(opts: ExportOptions) -> Prepared:
     _check_options(opts)
     manifest = load_manifest(Path(opts.manifest))
     mart = find_mart(manifest, opts.mart)
-    validate_fields(mart.name, mart.fields)
+    validate_fields(mart.name, mart.fields, list(mart.timings))
     splits = list(mart.splits)
     if opts.splits:
         unknown = [s for s in opts.splits if s not in mart.splits]
@@ -154,7 +154,9 @@ def prepare(opts: ExportOptions) -> Prepared:
     kept_fields = dict(mart.fields)
     drop_paths: list[list[str]] = []
     if opts.task:
-        task = select_fields(load_tasks(Path(opts.tasks_file)), opts.task, mart.name, mart.fields)
+        task = select_fields(
+            load_tasks(Path(opts.tasks_file)), opts.task, mart.name, mart.fields, list(mart.timings)
+        )
         kept_fields = {p: s for p, s in mart.fields.items() if p in task.kept}
         drop_paths = dropped_prefixes(mart.fields, task.kept)
     schema_name = opts.schema or mart.schema

@@ -25,12 +25,12 @@ decimal128(P,S), list<string>, list<int64>, list<float64>.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import pyarrow as pa
 
 from .errors import UsageError
 
-TIMINGS = ("listing_start", "during_listing", "after_end")
 JSON_TYPES = ("string", "number", "boolean", "object", "array")
 
 INTEGER_NAME = re.compile(
@@ -68,12 +68,12 @@ def parse_arrow_type(text: str, path: str) -> pa.DataType:
     )
 
 
-def validate_fields(mart_name: str, fields: dict[str, dict]) -> None:
-    """Every field must carry a known timing tag and jsonb type; an untagged field stops the export."""
-    untagged = [path for path, spec in fields.items() if (spec or {}).get("timing") not in TIMINGS]
+def validate_fields(mart_name: str, fields: dict[str, dict], timings: Sequence[str]) -> None:
+    """Every field must carry one of the mart's timing tags and a jsonb type; an untagged field stops the export."""
+    untagged = [path for path, spec in fields.items() if (spec or {}).get("timing") not in timings]
     if untagged:
         raise UsageError(
-            f"{mart_name}: package fields without a timing tag ({'|'.join(TIMINGS)}): {', '.join(untagged)}; "
+            f"{mart_name}: package fields without a timing tag ({'|'.join(timings)}): {', '.join(untagged)}; "
             "tag them in the mart's package_fields before exporting"
         )
     untyped = [path for path, spec in fields.items() if spec.get("type") not in JSON_TYPES]

@@ -1,9 +1,9 @@
 """Package marts as the dbt manifest describes them: never a hard-coded list.
 
 A package mart is a dbt model whose config meta says `package_mart: true`. Its meta names the key
-(`package_key`), the column splits are grouped by (`split_group`) and the time column for holdouts
-(`time_column`); one column (normally `package`) carries `meta.package_fields`, the typed and timed spec
-of every key path in the package.
+(`package_key`), the column splits are grouped by (`split_group`), the time column for holdouts
+(`time_column`) and its timing vocabulary (`timings`: tag -> meaning, earliest first); one column (normally
+`package`) carries `meta.package_fields`, the typed and timed spec of every key path in the package.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class Mart:
     package_column: str
     columns: dict[str, dict]  # plain columns: name -> {data_type, description}
     fields: dict[str, dict]  # package key path -> spec, in declaration order
+    timings: dict[str, str] = field(default_factory=dict)  # timing tag -> meaning, earliest first
     splits: tuple[str, ...] = DEFAULT_SPLITS
     docs: dict[str, str] = field(default_factory=dict)  # doc blocks the mart's fields may cite (name -> text)
 
@@ -120,6 +121,9 @@ def mart_from_node(manifest: dict, node: dict) -> Mart:
     for role in ("split_group", "time_column"):
         if meta.get(role) and meta[role] not in columns:
             raise UsageError(f"package mart {name}: meta.{role} {meta[role]!r} is not one of its columns")
+    timings = meta.get("timings")
+    if not isinstance(timings, dict) or not timings:
+        raise UsageError(f"package mart {name}: meta.timings (timing tag -> meaning, earliest first) is missing")
     docs = {
         doc["name"]: doc.get("block_contents", "")
         for doc in (manifest.get("docs") or {}).values()
@@ -138,6 +142,7 @@ def mart_from_node(manifest: dict, node: dict) -> Mart:
         package_column=package_column,
         columns=columns,
         fields=fields,
+        timings={str(tag): " ".join(str(meaning).split()) for tag, meaning in timings.items()},
         splits=_accepted_split_values(manifest, node, SPLIT_COLUMN) or DEFAULT_SPLITS,
         docs=docs,
     )

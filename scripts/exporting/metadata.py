@@ -280,10 +280,12 @@ def dataset_card(prep, counts: dict[str, int], versions: dict, shards) -> str:
         "",
         "## Leakage rules",
         "",
-        "Every field carries a timing tag: `listing_start` (known when the listing opens), `during_listing` (accrues "
-        "while it runs; the value is the final one unless the field says `available_after_hours`), `after_end` (the "
-        "outcome and what derives from it). Outcome and label fields are targets, never inputs: train on the fields "
-        "known at your prediction time (`scripts/export_mart.py --task`, tasks in `export_tasks.yml`).",
+        "Every field carries one of this mart's timing tags, earliest first:",
+        "",
+        *[f"- `{tag}`: {meaning}" for tag, meaning in mart.timings.items()],
+        "",
+        "Labels and what derives from the outcome are targets, never inputs: train on the fields known at your "
+        "prediction time (`scripts/export_mart.py --task`, tasks in `export_tasks.yml`).",
         "",
     ]
     if prep.task is not None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from .errors import UsageError
-from .fields import TIMINGS
-
-TIMING_ORDER = {timing: rank for rank, timing in enumerate(TIMINGS)}
 
 
 @dataclass
@@ -58,7 +56,11 @@ def _matches(path: str, pattern: str) -> bool:
     return path == pattern
 
 
-def select_fields(tasks: dict, task_name: str, mart_name: str, fields: dict[str, dict]) -> TaskSelection:
+def select_fields(
+    tasks: dict, task_name: str, mart_name: str, fields: dict[str, dict], timings: Sequence[str]
+) -> TaskSelection:
+    """Keep the fields whose timing is at or before the task's (in the mart's own order), plus its targets."""
+    timing_order = {timing: rank for rank, timing in enumerate(timings)}
     if task_name not in tasks:
         raise UsageError(f"unknown task {task_name!r} (tasks: {', '.join(sorted(tasks))})")
     task = tasks[task_name] or {}
@@ -68,8 +70,10 @@ def select_fields(tasks: dict, task_name: str, mart_name: str, fields: dict[str,
         raise UsageError(f"task {task_name!r} is not declared for mart {mart_name} (it covers: {declared})")
     known_at = per_mart.get("inputs_known_at") or {}
     timing = known_at.get("timing")
-    if timing not in TIMING_ORDER:
-        raise UsageError(f"task {task_name!r}: inputs_known_at.timing must be one of {', '.join(TIMINGS)}")
+    if timing not in timing_order:
+        raise UsageError(
+            f"task {task_name!r}: inputs_known_at.timing must be one of {mart_name}'s timings: {', '.join(timings)}"
+        )
     after_hours = known_at.get("after_hours")
     targets = list(per_mart.get("targets") or [])
     unknown = [t for t in targets if not any(_matches(path, t) for path in fields)]
@@ -79,9 +83,8 @@ def select_fields(tasks: dict, task_name: str, mart_name: str, fields: dict[str,
     for path, spec in fields.items():
         if any(_matches(path, t) for t in targets):
             kept_targets.append(path)
-        elif TIMING_ORDER[spec["timing"]] <= TIMING_ORDER[timing] or (
+        elif timing_order[spec["timing"]] <= timing_order[timing] or (
             after_hours is not None
-            and spec["timing"] == "during_listing"
             and spec.get("available_after_hours") is not None
             and spec["available_after_hours"] <= after_hours
         ):

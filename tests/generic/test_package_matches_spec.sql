@@ -1,6 +1,7 @@
 {#
     A package column must hold exactly the keys its model declares in the column's `package_fields`
-    meta, each of the declared jsonb type (or null when declared nullable). Fails with one row per
+    meta, each of the declared jsonb type (or null when declared nullable), and every declared field must
+    carry a timing tag from the model's `meta.timings` vocabulary (checked when the test compiles). Fails with one row per
     offending key path and type, with how many rows show it.
     One pass, and no row explosion: each package is checked with path look-ups and by removing the
     declared keys of every object (`jsonb - text[]`) and expecting nothing left; only offending rows
@@ -9,12 +10,22 @@
 {% test package_matches_spec(model, column_name) %}
     {%- set fields = {} -%}
     {%- if execute -%}
+        {%- set timings = {} -%}
         {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == model.identifier -%}
             {%- set column = node.columns[column_name] -%}
             {%- do fields.update(column.meta.get('package_fields') or column.config.meta.get('package_fields') or {}) -%}
+            {%- do timings.update(node.config.meta.get('timings') or node.meta.get('timings') or {}) -%}
         {%- endfor -%}
         {%- if not fields -%}
             {{ exceptions.raise_compiler_error("package_matches_spec: " ~ model.identifier ~ "." ~ column_name ~ " declares no package_fields meta") }}
+        {%- endif -%}
+        {#- Every field is timed in the mart's own vocabulary: an untimed field could leak into any task. #}
+        {%- set untimed = [] -%}
+        {%- for path, spec in fields.items() if spec.get('timing') not in timings -%}
+            {%- do untimed.append(path ~ ' (' ~ spec.get('timing', 'no timing') ~ ')') -%}
+        {%- endfor -%}
+        {%- if not timings or untimed -%}
+            {{ exceptions.raise_compiler_error("package_matches_spec: " ~ model.identifier ~ " needs meta.timings and a timing from it on every package field; offending: " ~ (untimed | join(', ') or 'meta.timings missing')) }}
         {%- endif -%}
     {%- endif %}
     {#- keys declared per object: '' is the top level #}

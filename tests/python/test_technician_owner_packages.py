@@ -10,7 +10,6 @@ import re
 import pytest
 import splits
 
-TIMINGS = {"listing_start", "during_listing", "after_end"}
 MARTS = {
     "technician_work_packages": {"key": "technician_key", "kind": "technician", "raw": "raw.technicians"},
     "owner_profile_packages": {"key": "owner_key", "kind": "owner", "raw": "raw.ownerships"},
@@ -74,13 +73,11 @@ def test_marts_hold_packages(mart, packages):
 
 
 @pytest.mark.parametrize("mart", MARTS)
-def test_every_field_is_timed_typed_and_described(mart, built_project):
+def test_labels_and_only_labels_are_tagged_label(mart, built_project):
     fields = package_fields(built_project, mart)
-    assert all(spec.get("timing") in TIMINGS for spec in fields.values())
     assert all(spec.get("description") and spec.get("type") for spec in fields.values())
     for path, spec in fields.items():
-        expected = "after_end" if path.startswith("training_labels.") else "listing_start"
-        assert spec["timing"] == expected, path
+        assert (spec["timing"] == "label") == path.startswith("training_labels."), path
 
 
 @pytest.mark.parametrize("mart", MARTS)
