@@ -4,6 +4,11 @@
     start and the end, both included; comments after the end are counted apart as post-outcome
     data. The early window covers the first `early_signal_hours` hours only, so a model can
     predict mid-auction without seeing the end.
+
+    Unknown is not zero: the counts of a source are null, not 0, when it gave no evidence for the
+    listing: its platform (listing URL host) delivered no rows of that kind for any listing, or the
+    platform's own counter says there were some and none arrived. *_coverage says how much of what
+    the counter announces arrived (rows delivered / counter; null without a counter).
 #}
 
 with
@@ -50,6 +55,7 @@ classified_comments as (
 comment_counts as (
     select
         listing_id,
+        count(*) as delivered_comment_count,
         count(*) filter (where is_in_window) as comment_count,
         count(*) filter (where is_in_window and is_question) as question_count,
         count(*) filter (where is_in_window and is_seller_response) as seller_response_count,
@@ -80,6 +86,7 @@ classified_bids as (
 bid_counts as (
     select
         listing_id,
+        count(*) as delivered_bid_count,
         count(*) filter (where is_in_window) as bid_count,
         max(bid_amount) filter (where is_in_window) as max_bid_amount,
         count(*) filter (where is_early) as early_bid_count,
@@ -88,23 +95,64 @@ bid_counts as (
     group by listing_id
 ),
 
+platform_coverage as (
+    {#- Which platforms deliver comment and bid rows at all (any listing of theirs has one). #}
+    select
+        listings.platform,
+        bool_or(comment_counts.listing_id is not null) as delivers_comments,
+        bool_or(bid_counts.listing_id is not null) as delivers_bids
+    from listings
+    left join comment_counts
+        on listings.listing_id = comment_counts.listing_id
+    left join bid_counts
+        on listings.listing_id = bid_counts.listing_id
+    group by listings.platform
+),
+
+evidence as (
+    select
+        listings.listing_id,
+        coalesce(platform_coverage.delivers_comments, false)
+        and not (coalesce(listings.platform_comment_count, 0) > 0 and comment_counts.listing_id is null)
+            as comments_are_known,
+        coalesce(platform_coverage.delivers_bids, false)
+        and not (coalesce(listings.platform_bid_count, 0) > 0 and bid_counts.listing_id is null)
+            as bids_are_known,
+        round(
+            coalesce(comment_counts.delivered_comment_count, 0)::numeric / nullif(listings.platform_comment_count, 0), 4
+        ) as comment_coverage,
+        round(coalesce(bid_counts.delivered_bid_count, 0)::numeric / nullif(listings.platform_bid_count, 0), 4)
+            as bid_coverage
+    from listings
+    left join platform_coverage
+        on listings.platform is not distinct from platform_coverage.platform
+    left join comment_counts
+        on listings.listing_id = comment_counts.listing_id
+    left join bid_counts
+        on listings.listing_id = bid_counts.listing_id
+),
+
 final as (
     select
         listings.listing_id,
-        coalesce(comment_counts.comment_count, 0)::integer as comment_count,
-        coalesce(comment_counts.question_count, 0)::integer as question_count,
-        coalesce(comment_counts.seller_response_count, 0)::integer as seller_response_count,
+        evidence.comments_are_known,
+        evidence.bids_are_known,
+        evidence.comment_coverage,
+        evidence.bid_coverage,
+        {%- for column in ['comment_count', 'question_count', 'seller_response_count', 'post_end_comment_count',
+                          'early_comment_count', 'early_question_count', 'early_seller_response_count'] %}
+            case when evidence.comments_are_known then coalesce(comment_counts.{{ column }}, 0) end::integer
+                as {{ column }},
+        {%- endfor %}
         round(comment_counts.avg_comment_sentiment::numeric, 4) as avg_comment_sentiment,
-        coalesce(comment_counts.post_end_comment_count, 0)::integer as post_end_comment_count,
-        coalesce(bid_counts.bid_count, 0)::integer as bid_count,
-        bid_counts.max_bid_amount,
-        coalesce(comment_counts.early_comment_count, 0)::integer as early_comment_count,
-        coalesce(comment_counts.early_question_count, 0)::integer as early_question_count,
-        coalesce(comment_counts.early_seller_response_count, 0)::integer as early_seller_response_count,
         round(comment_counts.early_avg_comment_sentiment::numeric, 4) as early_avg_comment_sentiment,
-        coalesce(bid_counts.early_bid_count, 0)::integer as early_bid_count,
+        case when evidence.bids_are_known then coalesce(bid_counts.bid_count, 0) end::integer as bid_count,
+        case when evidence.bids_are_known then coalesce(bid_counts.early_bid_count, 0) end::integer as early_bid_count,
+        bid_counts.max_bid_amount,
         bid_counts.early_high_bid
     from listings
+    inner join evidence
+        on listings.listing_id = evidence.listing_id
     left join comment_counts
         on listings.listing_id = comment_counts.listing_id
     left join bid_counts

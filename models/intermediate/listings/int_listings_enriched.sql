@@ -1,8 +1,21 @@
 {#
-    One row per clean listing of a clean car, with the vehicle's context and what the seller showed
-    at listing time: gallery size, documents photos, service records dated before the start, and
-    what the description says. Live listings are kept here (they have no outcome yet); packages
-    take only finished ones.
+    One row per clean listing, with the vehicle AS IT WAS WHEN THE LISTING STARTED and what the
+    seller showed at that time. Live listings are kept (they have no outcome yet); packages take only
+    finished listings of cars (lot_category = 'car').
+
+    Point in time (nothing from a later state of the vehicle):
+    - the vehicle's state is the delivered state valid at the start (stg_marketplace__vehicle_states);
+      mileage, colour and grade come from it or stay null. When no state from before the start was
+      delivered, the identity (year, make, model, specs) comes from the earliest state, since a
+      vehicle's identity does not change, but never its mileage, colour or grade;
+    - mileage falls back to the best evidence before the start: the listing's own text (a mileage in
+      the title or an odometer statement in the description), then the latest service record
+      before the start; mileage_source says which (seeds/name_patterns.csv holds the patterns);
+    - photos count at the start only when uploaded by then; photos added during the auction are
+      counted apart; photos uploaded after the end are left out (and flagged in staging).
+    Unknown is not zero: a description that was not delivered leaves its facts null, and so does an
+    empty service-records table for the service history.
+    The lot category adds the listing title's evidence to the vehicle's (macro lot_keyword_match).
 #}
 
 with
@@ -12,14 +25,13 @@ listings as (
     where not has_blocking_issue
 ),
 
-vehicles as (
-    select * from {{ ref('stg_marketplace__vehicles') }}
-    where not has_blocking_issue
+vehicle_states as (
+    select * from {{ ref('stg_marketplace__vehicle_states') }}
 ),
 
 images as (
     select * from {{ ref('stg_marketplace__vehicle_images') }}
-    where not has_blocking_issue
+    where not has_blocking_issue and listing_id is not null
 ),
 
 service_records as (
@@ -31,86 +43,221 @@ description_signals as (
     select * from {{ ref('description_signals') }}
 ),
 
-car_listings as (
-    select
-        listings.listing_id,
-        listings.vehicle_id,
-        listings.seller_id,
-        listings.seller_type,
-        listings.started_at,
-        listings.ended_at,
-        listings.listing_status,
-        listings.sale_price,
-        listings.high_bid,
-        listings.is_no_reserve,
-        listings.platform_view_count,
-        listings.platform_watcher_count,
-        listings.platform_comment_count,
-        listings.platform_bid_count,
-        listings.loaded_at,
-        length(listings.description) as description_length,
-        listings.description ~* (
-            select description_signals.pattern from description_signals
-            where description_signals.signal = 'service_records'
-        ) as mentions_service_records,
-        listings.description ~* (
-            select description_signals.pattern from description_signals
-            where description_signals.signal = 'documentation'
-        ) as mentions_documentation,
-        listings.description ~* (
-            select description_signals.pattern from description_signals
-            where description_signals.signal = 'ownership_history'
-        ) as mentions_ownership_history,
-        vehicles.model_year,
-        (vehicles.model_year / 10) * 10 as model_decade,
-        vehicles.make,
-        vehicles.model,
-        vehicles.color,
-        vehicles.mileage,
-        vehicles.transmission_family,
-        vehicles.condition_rating
-    from listings
-    inner join vehicles
-        on listings.vehicle_id = vehicles.vehicle_id
-    where vehicles.lot_category = 'car'
+service_records_delivered as (
+    {#- An empty service-records table says nothing about a vehicle's history: unknown, not none. #}
+    select exists(select 1 from {{ ref('stg_marketplace__service_records') }}) as is_delivered
 ),
 
-gallery_counts as (
+state_at_start as (
     select
-        images.listing_id,
-        count(*) as image_count,
-        count(*) filter (where images.image_category = 'documents') as document_photo_count
-    from images
-    where images.listing_id is not null
-    group by images.listing_id
+        listings.listing_id,
+        vehicle_states.*
+    from listings
+    inner join vehicle_states
+        on
+            listings.vehicle_id = vehicle_states.vehicle_id
+            and vehicle_states.valid_from <= listings.started_at
+            and (vehicle_states.valid_to is null or vehicle_states.valid_to > listings.started_at)
+),
+
+earliest_state as (
+    select distinct on (vehicle_id) vehicle_states.*
+    from vehicle_states
+    order by vehicle_id asc, valid_from asc
+),
+
+with_vehicle as (
+    select
+        listings.*,
+        state_at_start.vehicle_id is not null as has_state_at_start,
+        coalesce(state_at_start.has_blocking_issue, earliest_state.has_blocking_issue) as vehicle_is_blocked,
+        coalesce(state_at_start.valid_from, earliest_state.valid_from) as vehicle_state_valid_from,
+        {%- for column in ['model_year', 'make', 'model', 'model_key', 'model_generation', 'trim_level', 'engine',
+                          'body_style', 'drivetrain', 'transmission_family', 'lot_category', 'lot_rule'] %}
+            case when state_at_start.vehicle_id is not null then state_at_start.{{ column }} else earliest_state.{{ column }} end
+                as vehicle_{{ column }},
+        {%- endfor %}
+        state_at_start.mileage as state_mileage,
+        state_at_start.color,
+        state_at_start.condition_rating
+    from listings
+    left join state_at_start
+        on listings.listing_id = state_at_start.listing_id
+    left join earliest_state
+        on listings.vehicle_id = earliest_state.vehicle_id
+),
+
+classified as (
+    {#- The listing title adds evidence the vehicle row lacks: "Tool Kit for Porsche 964", a Honda CT70
+        under make Honda. The title head leaves out what the lot comes with ("... with Hardtop"). #}
+    select
+        titled.*,
+        {{ lot_category_from('titled.vehicle_lot_category', 'lot_match.lot_category') }} as lot_category,
+        case
+            when {{ lot_category_rank('lot_match.lot_category') }} < {{ lot_category_rank('titled.vehicle_lot_category') }}
+                then lot_match.keyword_id
+            else titled.vehicle_lot_rule
+        end as lot_rule
+    from (
+        select
+            with_vehicle.*,
+            btrim(regexp_replace(
+                regexp_replace(lower(with_vehicle.title), {{ name_pattern('title_prefix') }}, ''),
+                {{ name_pattern('title_clause') }}, ''
+            )) as title_head
+        from with_vehicle
+    ) as titled
+    {{ lot_keyword_match(
+        make_name='titled.vehicle_make',
+        title_head='titled.title_head',
+        lot_text="concat_ws(' ', titled.title_head, lower(titled.vehicle_model), lower(titled.vehicle_trim_level))",
+        body_style='lower(titled.vehicle_body_style)',
+        weak_evidence="titled.vehicle_model_year is null or titled.title_head !~ " ~ name_pattern('title_year')
+            ~ " or titled.title_head ~ " ~ name_pattern('title_part_for')
+    ) }}
+),
+
+listing_text_mileage as (
+    {#- A mileage the listing states: the title's "31k-Mile", the description's odometer sentence or
+        "31k Miles Shown"; none when the listing says the true mileage is unknown (TMU). #}
+    select
+        classified.listing_id,
+        coalesce(
+            regexp_match(lower(classified.title), {{ name_pattern('mileage_title') }}),
+            regexp_match(lower(classified.description), {{ name_pattern('mileage_description') }}),
+            regexp_match(lower(classified.description), {{ name_pattern('mileage_shown') }})
+        ) as mileage_parts,
+        coalesce(lower(classified.title) ~ {{ name_pattern('mileage_unknown') }}, false)
+        or coalesce(lower(classified.description) ~ {{ name_pattern('mileage_unknown') }}, false)
+            as says_mileage_unknown
+    from classified
+),
+
+service_mileage_before_start as (
+    {#- The latest odometer reading of a service record dated before the listing started. #}
+    select distinct on (listings.listing_id)
+        listings.listing_id,
+        service_records.mileage_at_service
+    from listings
+    inner join service_records
+        on
+            listings.vehicle_id = service_records.vehicle_id
+            and service_records.performed_date < listings.started_at::date
+            and service_records.mileage_at_service is not null
+    order by listings.listing_id asc, service_records.performed_date desc, service_records.work_order_id desc
 ),
 
 service_history as (
     {#- Only work done before the listing started was known to the seller when it went up. #}
     select
-        car_listings.listing_id,
+        listings.listing_id,
         count(*) as service_records_before_start
-    from car_listings
+    from listings
     inner join service_records
         on
-            car_listings.vehicle_id = service_records.vehicle_id
-            and service_records.performed_date < car_listings.started_at::date
-    group by car_listings.listing_id
+            listings.vehicle_id = service_records.vehicle_id
+            and service_records.performed_date < listings.started_at::date
+    group by listings.listing_id
+),
+
+gallery_counts as (
+    select
+        listings.listing_id,
+        count(*) filter (where images.uploaded_at <= listings.started_at) as image_count_at_start,
+        count(*) filter (
+            where images.uploaded_at <= listings.started_at and images.image_category = 'documents'
+        ) as document_photo_count_at_start,
+        count(*) filter (
+            where images.uploaded_at > listings.started_at
+            and (listings.ended_at is null or images.uploaded_at <= listings.ended_at)
+        ) as photos_added_during_listing,
+        count(*) filter (where images.uploaded_at > listings.ended_at) as photos_uploaded_after_end
+    from listings
+    inner join images
+        on listings.listing_id = images.listing_id
+    group by listings.listing_id
 ),
 
 final as (
     select
-        car_listings.*,
-        coalesce(gallery_counts.image_count, 0)::integer as image_count,
-        coalesce(gallery_counts.document_photo_count, 0)::integer as document_photo_count,
-        coalesce(service_history.service_records_before_start, 0)::integer as service_records_before_start,
-        min(car_listings.started_at) over (partition by car_listings.vehicle_id) as vehicle_first_listed_at,
-        count(*) over (partition by car_listings.vehicle_id) as vehicle_listing_count
-    from car_listings
-    left join gallery_counts
-        on car_listings.listing_id = gallery_counts.listing_id
+        classified.listing_id,
+        classified.vehicle_id,
+        classified.seller_id,
+        classified.seller_type,
+        classified.platform,
+        classified.started_at,
+        classified.ended_at,
+        classified.listing_status,
+        classified.sale_price,
+        classified.high_bid,
+        classified.is_no_reserve,
+        classified.platform_view_count,
+        classified.platform_watcher_count,
+        classified.platform_comment_count,
+        classified.platform_bid_count,
+        classified.loaded_at,
+        length(classified.description) as description_length,
+        classified.description ~* (
+            select description_signals.pattern from description_signals
+            where description_signals.signal = 'service_records'
+        ) as mentions_service_records,
+        classified.description ~* (
+            select description_signals.pattern from description_signals
+            where description_signals.signal = 'documentation'
+        ) as mentions_documentation,
+        classified.description ~* (
+            select description_signals.pattern from description_signals
+            where description_signals.signal = 'ownership_history'
+        ) as mentions_ownership_history,
+        classified.has_state_at_start as has_vehicle_state_at_start,
+        classified.vehicle_state_valid_from,
+        classified.vehicle_model_year as model_year,
+        (classified.vehicle_model_year / 10) * 10 as model_decade,
+        classified.vehicle_make as make,
+        classified.vehicle_model as model,
+        classified.vehicle_model_key as model_key,
+        classified.vehicle_model_generation as model_generation,
+        classified.vehicle_trim_level as trim_level,
+        classified.vehicle_engine as engine,
+        classified.vehicle_body_style as body_style,
+        classified.vehicle_drivetrain as drivetrain,
+        classified.vehicle_transmission_family as transmission_family,
+        classified.color,
+        classified.condition_rating,
+        case
+            when classified.state_mileage is not null then classified.state_mileage
+            when listing_text_mileage.mileage_parts is not null and not listing_text_mileage.says_mileage_unknown
+                then {{ mileage_in_miles('listing_text_mileage.mileage_parts') }}
+            else service_mileage_before_start.mileage_at_service
+        end as mileage,
+        case
+            when classified.state_mileage is not null then 'vehicle_record'
+            when listing_text_mileage.mileage_parts is not null and not listing_text_mileage.says_mileage_unknown
+                then 'listing_text'
+            when service_mileage_before_start.mileage_at_service is not null then 'service_record'
+        end as mileage_source,
+        classified.lot_category,
+        classified.lot_rule,
+        coalesce(gallery_counts.image_count_at_start, 0)::integer as image_count,
+        coalesce(gallery_counts.document_photo_count_at_start, 0)::integer as document_photo_count,
+        coalesce(gallery_counts.photos_added_during_listing, 0)::integer as photos_added_during_listing,
+        coalesce(gallery_counts.photos_uploaded_after_end, 0)::integer as photos_uploaded_after_end,
+        case
+            when service_records_delivered.is_delivered
+                then coalesce(service_history.service_records_before_start, 0)::integer
+        end as service_records_before_start,
+        min(classified.started_at) over (partition by classified.vehicle_id) as vehicle_first_listed_at
+    from classified
+    cross join service_records_delivered
+    left join listing_text_mileage
+        on classified.listing_id = listing_text_mileage.listing_id
+    left join service_mileage_before_start
+        on classified.listing_id = service_mileage_before_start.listing_id
     left join service_history
-        on car_listings.listing_id = service_history.listing_id
+        on classified.listing_id = service_history.listing_id
+    left join gallery_counts
+        on classified.listing_id = gallery_counts.listing_id
+    where not coalesce(classified.vehicle_is_blocked, true)
 )
 
 select * from final

@@ -1,16 +1,21 @@
 {#
-    The three rule-based training labels per finished listing, each from thresholds in a seed with
-    a rule version:
+    The three rule-based training labels per finished car listing, each from thresholds in a seed
+    with a rule version:
     - documentation_level: what the seller could show at the start (service records dated before
-      it, documents photos, a description naming documents);
+      it, documents photos uploaded by then, a description naming documents);
     - price_tier: the sale price, or the high bid when unsold, against seeds/price_tiers.csv;
     - listing_quality: the outcome against the pre-sale estimate, and the engagement.
+    Unknown inputs give the label `unknown`, never a guess: the rules are written in SQL's
+    three-valued logic, so a condition that depends on a null input is itself null, and a null
+    condition that could have decided the label makes it `unknown` (a listing whose description was
+    not delivered may or may not name its documents).
 #}
 
 with
 
 listings as (
     select * from {{ ref('int_listings_enriched') }}
+    where lot_category = 'car'
 ),
 
 engagement as (
@@ -34,6 +39,7 @@ outcomes as (
         listings.mentions_service_records,
         listings.mentions_documentation,
         engagement.comment_count,
+        engagement.bids_are_known,
         estimates.price_estimate,
         case when listings.listing_status = 'sold' then listings.sale_price end as sale_price,
         coalesce(listings.high_bid, engagement.max_bid_amount) as high_bid,
@@ -49,53 +55,68 @@ outcomes as (
     where listings.listing_status in ('sold', 'reserve_not_met', 'withdrawn')
 ),
 
-labeled as (
+decided as (
+    {#- Each rule's conditions, true, false or null (unknown). #}
     select
         outcomes.*,
+        outcomes.service_records_before_start
+        >= {{ rule_parameter('documentation_level', 'comprehensive_min_service_records') }}
+        and (
+            outcomes.document_photo_count
+            >= {{ rule_parameter('documentation_level', 'comprehensive_min_document_photos') }}
+            or outcomes.mentions_documentation
+        ) as is_comprehensively_documented,
+        (
+            outcomes.service_records_before_start >= {{ rule_parameter('documentation_level', 'basic_min_evidence') }}
+            or outcomes.document_photo_count >= {{ rule_parameter('documentation_level', 'basic_min_evidence') }}
+            or outcomes.mentions_service_records
+            or outcomes.mentions_documentation
+        ) as has_basic_documentation,
+        outcomes.price_vs_estimate >= {{ rule_parameter('listing_quality', 'excellent_min_price_ratio') }}
+        and outcomes.comment_count >= {{ rule_parameter('listing_quality', 'excellent_min_comments') }}
+            as is_excellent_sale,
+        outcomes.price_vs_estimate >= {{ rule_parameter('listing_quality', 'good_min_price_ratio') }} as is_good_sale,
+        case
+            {#- An unsold listing without any bid reached nothing; a high bid not delivered is unknown. #}
+            when outcomes.high_bid is null and outcomes.bids_are_known then false
+            else outcomes.high_bid >= outcomes.price_estimate * {{ rule_parameter('listing_quality', 'fair_min_high_bid_ratio') }}
+        end as came_close_to_estimate
+    from outcomes
+),
+
+labeled as (
+    select
+        decided.*,
         price_tiers.price_tier,
         case
-            when
-                outcomes.service_records_before_start
-                >= {{ rule_parameter('documentation_level', 'comprehensive_min_service_records') }}
-                and (
-                    outcomes.document_photo_count
-                    >= {{ rule_parameter('documentation_level', 'comprehensive_min_document_photos') }}
-                    or outcomes.mentions_documentation
-                )
-                then 'comprehensive'
-            when
-                outcomes.service_records_before_start + outcomes.document_photo_count
-                + outcomes.mentions_service_records::integer + outcomes.mentions_documentation::integer
-                >= {{ rule_parameter('documentation_level', 'basic_min_evidence') }}
-                then 'basic'
+            when decided.is_comprehensively_documented then 'comprehensive'
+            when decided.is_comprehensively_documented is null then 'unknown'
+            when decided.has_basic_documentation then 'basic'
+            when decided.has_basic_documentation is null then 'unknown'
             else 'none'
         end as documentation_level,
         case
-            when
-                outcomes.listing_status = 'sold'
-                and outcomes.price_vs_estimate >= {{ rule_parameter('listing_quality', 'excellent_min_price_ratio') }}
-                and outcomes.comment_count >= {{ rule_parameter('listing_quality', 'excellent_min_comments') }}
-                then 'excellent'
-            when
-                outcomes.listing_status = 'sold'
-                and (
-                    outcomes.price_vs_estimate is null
-                    or outcomes.price_vs_estimate >= {{ rule_parameter('listing_quality', 'good_min_price_ratio') }}
-                )
-                then 'good'
-            when outcomes.listing_status = 'sold' then 'fair'
-            when
-                outcomes.listing_status = 'reserve_not_met'
-                and outcomes.high_bid
-                >= outcomes.price_estimate * {{ rule_parameter('listing_quality', 'fair_min_high_bid_ratio') }}
-                then 'fair'
+            when decided.listing_status = 'sold' then
+                case
+                    when decided.is_excellent_sale then 'excellent'
+                    when decided.is_excellent_sale is null then 'unknown'
+                    when decided.is_good_sale then 'good'
+                    when decided.is_good_sale is null then 'unknown'
+                    else 'fair'
+                end
+            when decided.listing_status = 'reserve_not_met' then
+                case
+                    when decided.came_close_to_estimate then 'fair'
+                    when decided.came_close_to_estimate is null then 'unknown'
+                    else 'poor'
+                end
             else 'poor'
         end as listing_quality
-    from outcomes
+    from decided
     left join price_tiers
         on
-            coalesce(outcomes.sale_price, outcomes.high_bid) >= price_tiers.min_price_usd
-            and coalesce(outcomes.sale_price, outcomes.high_bid) < price_tiers.max_price_usd
+            coalesce(decided.sale_price, decided.high_bid) >= price_tiers.min_price_usd
+            and coalesce(decided.sale_price, decided.high_bid) < price_tiers.max_price_usd
 ),
 
 final as (

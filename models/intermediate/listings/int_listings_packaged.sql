@@ -2,14 +2,18 @@
     Everything of a listing image package that is the same for every image of the listing, each
     section built once per listing as jsonb. The mart then assembles the package per image: building
     these sections per image row was most of the naive cost (shared/design/performance.md), so the
-    image grain only pays for copying them.
+    image grain only pays for copying them. Finished listings of cars only.
+    Null is unknown and 0 is counted none (the package docs, doc block package_null_semantics).
 #}
 
 with
 
 listings as (
     select * from {{ ref('int_listings_enriched') }}
-    where listing_status in ('sold', 'reserve_not_met', 'withdrawn') and ended_at is not null
+    where
+        listing_status in ('sold', 'reserve_not_met', 'withdrawn')
+        and ended_at is not null
+        and lot_category = 'car'
 ),
 
 engagement as (
@@ -24,21 +28,24 @@ labels as (
     select * from {{ ref('int_listings_labeled') }}
 ),
 
-sentiment_rule as (
-    select max(sentiment_rule_version) as sentiment_rule_version
-    from {{ ref('int_comments_sentiment_scored') }}
-),
-
-snapshot as (
-    {#- The data's own clock, not the build's: the same data always yields the same packages. #}
-    select max(loaded_at) as snapshot_at
-    from {{ ref('stg_marketplace__bat_listings') }}
+name_rules as (
+    {#- The versions of the seeded rules behind the vehicle's canonical names and the lot category. #}
+    select
+        (select 'lot_keywords@' || max(rule_version) from {{ ref('lot_keywords') }})
+        || '+make_aliases@' || (select max(rule_version) from {{ ref('make_aliases') }}) as lot_category_rule_version,
+        'make_aliases@' || (select max(rule_version) from {{ ref('make_aliases') }})
+        || '+model_aliases@' || (select max(rule_version) from {{ ref('model_aliases') }})
+        || '+canonical_models@' || (select max(rule_version) from {{ ref('canonical_models') }})
+        || '+name_patterns@' || (select max(rule_version) from {{ ref('name_patterns') }}) as vehicle_names_rule_version,
+        'mileage_as_of_start+name_patterns@' || (select max(rule_version) from {{ ref('name_patterns') }})
+            as mileage_rule_version
 ),
 
 final as (
     select
         listings.listing_id,
         listings.vehicle_id,
+        listings.started_at as listing_started_at,
         listings.ended_at as listing_ended_at,
         {{ split_name('listings.vehicle_id') }} as split,
         cast('{{ var("listing_image_package_version") }}' as text) as package_version,
@@ -46,8 +53,14 @@ final as (
             'year', listings.model_year,
             'make', listings.make,
             'model', listings.model,
+            'generation', listings.model_generation,
+            'trim', listings.trim_level,
+            'engine', listings.engine,
+            'body_style', listings.body_style,
+            'drivetrain', listings.drivetrain,
             'color', listings.color,
             'mileage', listings.mileage,
+            'mileage_source', listings.mileage_source,
             'transmission', listings.transmission_family,
             'condition_rating', listings.condition_rating
         ) as vehicle_context,
@@ -56,7 +69,12 @@ final as (
             'description_length', listings.description_length,
             'has_service_records', listings.service_records_before_start > 0 or listings.mentions_service_records,
             'has_documentation', listings.document_photo_count > 0 or listings.mentions_documentation,
-            'seller_type', listings.seller_type
+            'seller_type', listings.seller_type,
+            'platform', listings.platform,
+            'no_reserve', listings.is_no_reserve,
+            'price_estimate', estimates.price_estimate,
+            'comparable_count', estimates.comparable_count,
+            'comparable_level', estimates.comparable_level
         ) as listing_context,
         jsonb_build_object(
             'comment_count', engagement.comment_count,
@@ -64,7 +82,10 @@ final as (
             'view_count', listings.platform_view_count,
             'avg_comment_sentiment', engagement.avg_comment_sentiment,
             'question_count', engagement.question_count,
-            'seller_responses', engagement.seller_response_count
+            'seller_responses', engagement.seller_response_count,
+            'comment_coverage', engagement.comment_coverage,
+            'bid_coverage', engagement.bid_coverage,
+            'photos_added', listings.photos_added_during_listing
         ) as behavioral_signals,
         jsonb_build_object(
             'window_hours', {{ var("early_signal_hours") }},
@@ -78,6 +99,7 @@ final as (
         jsonb_build_object(
             'sale_price', labels.sale_price,
             'sold', listings.listing_status = 'sold',
+            'high_bid', labels.high_bid,
             'price_vs_estimate', labels.price_vs_estimate,
             'days_on_market', listings.ended_at::date - listings.vehicle_first_listed_at::date
         ) as outcome,
@@ -90,14 +112,17 @@ final as (
             'listing_quality', labels.listing_quality_rule_version,
             'documentation_level', labels.documentation_level_rule_version,
             'price_tier', labels.price_tier_rule_version,
-            'price_vs_estimate', estimates.estimate_rule_version,
-            'avg_comment_sentiment', sentiment_rule.sentiment_rule_version,
+            'price_estimate', estimates.estimate_rule_version,
+            'avg_comment_sentiment', '{{ var("sentiment_rule_version") }}',
+            'lot_category', name_rules.lot_category_rule_version,
+            'vehicle_names', name_rules.vehicle_names_rule_version,
+            'mileage', name_rules.mileage_rule_version,
             'split', 'grouped_md5_bucket@1'
         ) as rule_versions,
         jsonb_build_object(
             'listing_started_at', listings.started_at,
             'listing_ended_at', listings.ended_at,
-            'snapshot_at', snapshot.snapshot_at
+            'vehicle_state_at', case when listings.has_vehicle_state_at_start then listings.vehicle_state_valid_from end
         ) as as_of
     from listings
     inner join engagement
@@ -106,8 +131,7 @@ final as (
         on listings.listing_id = estimates.listing_id
     inner join labels
         on listings.listing_id = labels.listing_id
-    cross join sentiment_rule
-    cross join snapshot
+    cross join name_rules
 )
 
 select * from final

@@ -1,15 +1,26 @@
 {#
-    A pre-sale price estimate per listing: the median of the most recent comparable sales that
-    ENDED BEFORE THIS LISTING STARTED (never its own sale, never a later one). Comparables are the
-    same make and model; with too few, the same make and decade; with too few again, no estimate.
+    A pre-sale price estimate per listing: the median of the most recent comparable sales of real
+    cars that ENDED BEFORE THIS LISTING STARTED (never its own sale, never a later one), within
+    `max_age_days` of its start. Comparables widen in steps until one has `min_comparables`; each
+    step is its own versioned rule in seeds/rule_parameters.csv:
+      1. price_estimate_model_year_narrow: same canonical make and model, model year +- year_band;
+      2. price_estimate_model_year_wide:   the same with a wider band;
+      3. price_estimate_model:             same canonical make and model, any year;
+      4. price_estimate_make_decade:       same make and model-year decade.
+    The median ignores the odd part lot or absurd sale that slipped through, and non-car lots are
+    never comparables. No estimate when no step has enough sales; its rule version then names every
+    step tried ("a@1>b@1>...").
 
     Linear, no self-join over all pairs: per comparable group, sales and listing starts are put on
     one timeline; a running count tells each start how many sales closed before it, and only the
-    last `max_comparables` of those sales are joined back by sequence number.
+    last `max_comparables` of those sales are joined back by sequence number. A year band is a group
+    per target year: each sale is copied to every model year within the band of its own.
 #}
 {% set levels = [
-    ('make_model', ['make', 'model']),
-    ('make_decade', ['make', 'model_decade']),
+    {'name': 'model_year_narrow', 'keys': ['make', 'model_key'], 'banded': true},
+    {'name': 'model_year_wide', 'keys': ['make', 'model_key'], 'banded': true},
+    {'name': 'model', 'keys': ['make', 'model_key'], 'banded': false},
+    {'name': 'make_decade', 'keys': ['make', 'model_decade'], 'banded': false},
 ] %}
 
 with
@@ -18,8 +29,10 @@ listings as (
     select
         listing_id,
         make,
-        model,
+        model_key,
+        model_year,
         model_decade,
+        lot_category,
         started_at,
         ended_at,
         listing_status,
@@ -29,115 +42,147 @@ listings as (
 
 closed_sales as (
     select * from listings
-    where listing_status = 'sold' and sale_price is not null and ended_at is not null
+    where
+        lot_category = 'car'
+        and listing_status = 'sold'
+        and sale_price is not null
+        and ended_at is not null
 ),
 
-{% for level_name, keys in levels %}
-    {{ level_name }}_sales_in_order as (
+{% for level in levels %}
+    {%- set rule = 'price_estimate_' ~ level.name %}
+    {%- set group_keys = level['keys'] + (['target_year'] if level.banded else []) %}
+    {{ level.name }}_sales as (
         select
             closed_sales.*,
+            {% if level.banded -%}
+                closed_sales.model_year + band.shift as target_year,
+            {%- endif %}
             row_number() over (
-                partition by {{ keys | join(', ') }}
+                partition by {% for key in level['keys'] %}closed_sales.{{ key }}, {% endfor %}
+                {%- if level.banded %}closed_sales.model_year + band.shift{% else %}true{% endif %}
                 order by closed_sales.ended_at, closed_sales.listing_id
             ) as sale_sequence
         from closed_sales
-        where {% for key in keys %}{{ key }} is not null{{ " and " if not loop.last }}{% endfor %}
+        {%- if level.banded %}
+            cross join
+                generate_series(
+                    -{{ rule_parameter(rule, 'year_band') }}::integer, {{ rule_parameter(rule, 'year_band') }}::integer
+                ) as band (shift)
+        {%- endif %}
+        where {% for key in level['keys'] %}closed_sales.{{ key }} is not null and {% endfor %}
+            {%- if level.banded %}closed_sales.model_year is not null{% else %}true{% endif %}
     ),
 
-    {{ level_name }}_timeline as (
+    {{ level.name }}_timeline as (
     {#- At equal timestamps a start sorts before a sale: a sale closing the very second a listing
         starts was not known yet. #}
         select
-            {{ keys | join(', ') }},
+            {% for key in level['keys'] %}{{ key }}, {% endfor %}
+            {%- if level.banded %}model_year as target_year, {% endif %}
             started_at as event_at,
             0 as event_order,
             listing_id,
             false as is_sale
         from listings
-        where {% for key in keys %}{{ key }} is not null{{ " and " if not loop.last }}{% endfor %}
+        where {% for key in level['keys'] %}{{ key }} is not null and {% endfor %}
+            {%- if level.banded %}model_year is not null{% else %}true{% endif %}
         union all
         select
-            {{ keys | join(', ') }},
+            {% for key in group_keys %}{{ key }}, {% endfor %}
             ended_at as event_at,
             1 as event_order,
             listing_id,
             true as is_sale
-        from closed_sales
-        where {% for key in keys %}{{ key }} is not null{{ " and " if not loop.last }}{% endfor %}
+        from {{ level.name }}_sales
     ),
 
-    {{ level_name }}_sales_before_start as (
+    {{ level.name }}_sales_before_start as (
         select
             counted.listing_id,
-            {% for key in keys %}counted.{{ key }},{% endfor %}
+            counted.event_at as started_at,
+            {% for key in group_keys %}counted.{{ key }},{% endfor %}
             counted.sales_closed_before
         from (
             select
                 timeline.*,
                 count(*) filter (where timeline.is_sale) over (
-                    partition by {% for key in keys %}timeline.{{ key }}{{ ", " if not loop.last }}{% endfor %}
+                    partition by {% for key in group_keys %}timeline.{{ key }}{{ ", " if not loop.last }}{% endfor %}
                     order by timeline.event_at, timeline.event_order, timeline.listing_id
                     rows between unbounded preceding and current row
                 ) as sales_closed_before
-            from {{ level_name }}_timeline as timeline
+            from {{ level.name }}_timeline as timeline
         ) as counted
         where not counted.is_sale
     ),
 
-    {{ level_name }}_comparables as (
+    {{ level.name }}_comparables as (
         select
             before_start.listing_id,
             count(*) as comparable_count,
             percentile_cont(0.5) within group (order by sales.sale_price) as median_sale_price,
             array_agg(sales.listing_id order by sales.sale_sequence) as comparable_listing_ids
-        from {{ level_name }}_sales_before_start as before_start
-        inner join {{ level_name }}_sales_in_order as sales
+        from {{ level.name }}_sales_before_start as before_start
+        inner join {{ level.name }}_sales as sales
             on
-                {% for key in keys %}before_start.{{ key }} = sales.{{ key }} and {% endfor %}
-                sales.sale_sequence > before_start.sales_closed_before - {{ rule_parameter('price_estimate', 'max_comparables') }}
+                {% for key in group_keys %}before_start.{{ key }} = sales.{{ key }} and {% endfor %}
+                sales.sale_sequence > before_start.sales_closed_before - {{ rule_parameter(rule, 'max_comparables') }}
                 and before_start.sales_closed_before >= sales.sale_sequence
+                and sales.ended_at >= before_start.started_at - {{ rule_parameter(rule, 'max_age_days') }} * interval '1 day'
         group by before_start.listing_id
+        having count(*) >= {{ rule_parameter(rule, 'min_comparables') }}
     ),
 {% endfor %}
 
-final as (
+chosen as (
+    {#- The narrowest step with enough comparables. #}
     select
         listings.listing_id,
         case
-            when make_model_comparables.comparable_count >= {{ rule_parameter('price_estimate', 'min_comparables') }}
-                then 'make_model'
-            when make_decade_comparables.comparable_count >= {{ rule_parameter('price_estimate', 'min_comparables') }}
-                then 'make_decade'
+            {%- for level in levels %}
+                when {{ level.name }}_comparables.listing_id is not null then '{{ level.name }}'
+            {%- endfor %}
         end as comparable_level,
-        case
-            when make_model_comparables.comparable_count >= {{ rule_parameter('price_estimate', 'min_comparables') }}
-                then make_model_comparables.comparable_count
-            when make_decade_comparables.comparable_count >= {{ rule_parameter('price_estimate', 'min_comparables') }}
-                then make_decade_comparables.comparable_count
-            else 0
-        end::integer as comparable_count,
-        round(
-            case
-                when make_model_comparables.comparable_count >= {{ rule_parameter('price_estimate', 'min_comparables') }}
-                    then make_model_comparables.median_sale_price
-                when make_decade_comparables.comparable_count >= {{ rule_parameter('price_estimate', 'min_comparables') }}
-                    then make_decade_comparables.median_sale_price
-            end::numeric,
-            2
-        ) as price_estimate,
-        case
-            when make_model_comparables.comparable_count >= {{ rule_parameter('price_estimate', 'min_comparables') }}
-                then make_model_comparables.comparable_listing_ids
-            when make_decade_comparables.comparable_count >= {{ rule_parameter('price_estimate', 'min_comparables') }}
-                then make_decade_comparables.comparable_listing_ids
-            else array[]::bigint[]
-        end as comparable_listing_ids,
-        {{ rule_version('price_estimate') }} as estimate_rule_version
+        coalesce(
+            {%- for level in levels %}
+                {{ level.name }}_comparables.comparable_count{{ "," if not loop.last }}
+            {%- endfor %}
+        ) as comparable_count,
+        coalesce(
+            {%- for level in levels %}
+                {{ level.name }}_comparables.median_sale_price{{ "," if not loop.last }}
+            {%- endfor %}
+        ) as median_sale_price,
+        coalesce(
+            {%- for level in levels %}
+                {{ level.name }}_comparables.comparable_listing_ids,
+            {%- endfor %}
+            array[]::bigint []
+        ) as comparable_listing_ids
     from listings
-    left join make_model_comparables
-        on listings.listing_id = make_model_comparables.listing_id
-    left join make_decade_comparables
-        on listings.listing_id = make_decade_comparables.listing_id
+    {%- for level in levels %}
+        left join {{ level.name }}_comparables
+            on listings.listing_id = {{ level.name }}_comparables.listing_id
+    {%- endfor %}
+),
+
+final as (
+    select
+        chosen.listing_id,
+        chosen.comparable_level,
+        coalesce(chosen.comparable_count, 0)::integer as comparable_count,
+        round(chosen.median_sale_price::numeric, 2) as price_estimate,
+        chosen.comparable_listing_ids,
+        case chosen.comparable_level
+            {%- for level in levels %}
+                when '{{ level.name }}' then {{ rule_version('price_estimate_' ~ level.name) }}
+            {%- endfor %}
+            else
+                {%- for level in levels %}
+                    {{ rule_version('price_estimate_' ~ level.name) }}{{ " || '>' ||" if not loop.last }}
+                {%- endfor %}
+        end as estimate_rule_version
+    from chosen
 )
 
 select * from final

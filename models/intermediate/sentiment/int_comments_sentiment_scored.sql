@@ -28,7 +28,7 @@ final as (
         comments_scored.sentiment_neutral,
         comments_scored.sentiment_negative,
         comments_scored.sentiment_token_count,
-        'vader_sql_v3' as sentiment_rule_version
+        '{{ var("sentiment_rule_version") }}'::text as sentiment_rule_version
     from comments_scored
 )
 

@@ -1,18 +1,10 @@
 {#
     One row per rule a raw row breaks (blocking or warning), plus one row per superseded older
-    delivery of a re-delivered id. Each staging view is read once.
+    copy of a re-delivered id. Tables delivered as a history of states (macro marketplace_tables)
+    report the rules every state breaks, ranked from the current state (1) back, and count only
+    exact re-sends of a state as duplicates: an older state is history, not a defect. Non-car lots
+    that only the listing title gives away are flagged on the listing (int_listings_enriched).
 #}
-{% set staging_tables = [
-    ('users', 'stg_marketplace__users', 'user_id'),
-    ('vehicles', 'stg_marketplace__vehicles', 'vehicle_id'),
-    ('bat_listings', 'stg_marketplace__bat_listings', 'listing_id'),
-    ('vehicle_images', 'stg_marketplace__vehicle_images', 'image_id'),
-    ('comments', 'stg_marketplace__comments', 'comment_id'),
-    ('bids', 'stg_marketplace__bids', 'bid_id'),
-    ('technicians', 'stg_marketplace__technicians', 'technician_id'),
-    ('service_records', 'stg_marketplace__service_records', 'work_order_id'),
-    ('ownerships', 'stg_marketplace__ownerships', 'ownership_id'),
-] %}
 
 with
 
@@ -21,35 +13,78 @@ dq_rules as (
 ),
 
 flagged_rows as (
-    {%- for table_name, model_name, key_column in staging_tables %}
-        select
-            '{{ table_name }}'::text as table_name,
-            staged.{{ key_column }}::text as record_key,
-            flag.delivery_rank,
-            flag.reason,
-            flag.evidence,
-            staged.loaded_at as latest_loaded_at
-        from {{ ref(model_name) }} as staged
-        cross join
-            lateral (
+    {%- for table in marketplace_tables() %}
+        {%- if table.states_model %}
+            select
+                '{{ table.table }}'::text as table_name,
+                staged.{{ table.key }}::text as record_key,
+                flag.delivery_rank,
+                flag.reason,
+                flag.evidence,
+                staged.loaded_at as latest_loaded_at
+            from (
                 select
-                    1 as delivery_rank,
-                    issue.reason,
-                    issue.evidence
-                from unnest(staged.dq_issues, staged.dq_evidence) as issue (reason, evidence)
-                union all
-                select
-                    superseded.delivery_rank,
-                    'duplicate_delivery' as reason,
-                    'delivered ' || staged.delivery_count || ' times; older copy number ' || superseded.delivery_rank as evidence
-                from generate_series(2, staged.delivery_count) as superseded (delivery_rank)
-            ) as flag
-        where cardinality(staged.dq_issues) > 0 or staged.delivery_count > 1
-        {%- if not loop.last %}
+                    states.*,
+                    row_number() over (
+                        partition by states.{{ table.key }} order by states.loaded_at desc, states.valid_from desc
+                    ) as state_rank
+                from {{ ref(table.states_model) }} as states
+            ) as staged
+            cross join
+                lateral (
+                    select
+                        staged.state_rank as delivery_rank,
+                        issue.reason,
+                        issue.evidence
+                    from unnest(staged.dq_issues, staged.dq_evidence) as issue (reason, evidence)
+                    union all
+                    select
+                        staged.state_count + resent.copy_number as delivery_rank,
+                        'duplicate_delivery' as reason,
+                        'delivered ' || staged.delivery_count || ' times as ' || staged.state_count
+                        || ' states; re-sent copy number ' || resent.copy_number as evidence
+                    from generate_series(1, staged.delivery_count - staged.state_count) as resent (copy_number)
+                    where staged.is_current_delivery
+                ) as flag
+            where cardinality(staged.dq_issues) > 0 or staged.delivery_count > staged.state_count
+        {%- else %}
+            select
+                '{{ table.table }}'::text as table_name,
+                staged.{{ table.key }}::text as record_key,
+                flag.delivery_rank,
+                flag.reason,
+                flag.evidence,
+                staged.loaded_at as latest_loaded_at
+            from {{ ref(table.model) }} as staged
+            cross join
+                lateral (
+                    select
+                        1 as delivery_rank,
+                        issue.reason,
+                        issue.evidence
+                    from unnest(staged.dq_issues, staged.dq_evidence) as issue (reason, evidence)
+                    union all
+                    select
+                        superseded.delivery_rank,
+                        'duplicate_delivery' as reason,
+                        'delivered ' || staged.delivery_count || ' times; older copy number ' || superseded.delivery_rank as evidence
+                    from generate_series(2, staged.delivery_count) as superseded (delivery_rank)
+                ) as flag
+            where cardinality(staged.dq_issues) > 0 or staged.delivery_count > 1
+        {%- endif %}
 
-            union all
-        {% endif %}
-    {%- endfor %}
+        union all
+    {% endfor %}
+
+    select
+        'bat_listings'::text as table_name,
+        listings.listing_id::text as record_key,
+        1 as delivery_rank,
+        listings.lot_category || '_lot' as reason,
+        listings.lot_rule as evidence,
+        listings.loaded_at as latest_loaded_at
+    from {{ ref('int_listings_enriched') }} as listings
+    where listings.lot_category <> 'car'
 ),
 
 final as (

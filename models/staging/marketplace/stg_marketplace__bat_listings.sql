@@ -13,8 +13,8 @@
      'when': dq_any(['started_at', 'ended_at'], '{col} > _loaded_at'),
      'value': dq_evidence(['started_at', 'ended_at'], '{col} > _loaded_at')},
     {'reason': 'epoch_timestamp',
-     'when': dq_any(['started_at', 'ended_at'], "{col} < timestamptz '1970-01-02 00:00:00+00'"),
-     'value': dq_evidence(['started_at', 'ended_at'], "{col} < timestamptz '1970-01-02 00:00:00+00'")},
+     'when': dq_any(['started_at', 'ended_at'], "{col} < timestamptz '1970-01-01 00:00:00+00' + " ~ rule_parameter('timestamps', 'epoch_line_days') ~ " * interval '1 day'"),
+     'value': dq_evidence(['started_at', 'ended_at'], "{col} < timestamptz '1970-01-01 00:00:00+00' + " ~ rule_parameter('timestamps', 'epoch_line_days') ~ " * interval '1 day'")},
     {'reason': 'ended_before_started',
      'when': 'ended_at <= started_at',
      'value': "'started_at=' || started_at || '; ended_at=' || ended_at"},
@@ -25,8 +25,8 @@
      'when': dq_any(['sale_price', 'high_bid'], '{col} <= 0'),
      'value': dq_evidence(['sale_price', 'high_bid'], '{col} <= 0')},
     {'reason': 'price_absurd',
-     'when': dq_any(['sale_price', 'high_bid'], '{col} >= 50000000'),
-     'value': dq_evidence(['sale_price', 'high_bid'], '{col} >= 50000000')},
+     'when': dq_any(['sale_price', 'high_bid'], '{col} >= ' ~ rule_parameter('money', 'max_usd')),
+     'value': dq_evidence(['sale_price', 'high_bid'], '{col} >= ' ~ rule_parameter('money', 'max_usd'))},
     {'reason': 'sale_price_status_mismatch',
      'when': "(sale_price is not null and " ~ status_cleaned ~ " <> 'sold') or (sale_price is null and " ~ status_cleaned ~ " = 'sold')",
      'value': "'status=' || coalesce(status, '<null>') || '; sale_price=' || coalesce(sale_price::text, '<null>')"},
@@ -81,6 +81,10 @@ with_references as (
     from latest_delivery
 ),
 
+platforms as (
+    select * from {{ ref('platforms') }}
+),
+
 checked as (
     select
         with_references.*,
@@ -99,17 +103,25 @@ renamed as (
         {{ null_if_placeholder(clean_text('lot_number')) }} as lot_number,
         {{ clean_text('url') }} as listing_url,
         {{ clean_free_text('title', 1000) }} as title,
-        coalesce({{ clean_free_text('description', 100000) }}, '') as description,
+        {#- A description that was not delivered is unknown, not empty. #}
+        {{ clean_free_text('description', 100000) }} as description,
         case
             when lower(btrim(seller_type)) in ('private', 'dealer') then lower(btrim(seller_type))
+            when seller_type ~* {{ name_pattern('seller_dealer') }} then 'dealer'
+            when seller_type ~* {{ name_pattern('seller_private') }} then 'private'
         end as seller_type,
+        {{ null_if_placeholder(clean_text('seller_type')) }} as seller_type_as_delivered,
+        coalesce(
+            listing_platform.platform,
+            substring(lower({{ clean_text('url') }}) from '^[a-z][a-z0-9+.-]*://(?:www\.)?([^/:?#]+)')
+        ) as platform,
         {{ null_if_placeholder(clean_text('location')) }} as location,
         started_at,
         ended_at,
         {{ status_cleaned }} as listing_status,
         high_bid,
         sale_price,
-        coalesce(no_reserve, false) as is_no_reserve,
+        no_reserve as is_no_reserve,
         {%- for counter in counters %}
             case when {{ counter }} >= 0 then {{ counter }} end as {{ 'platform_' ~ counter }},
         {%- endfor %}
@@ -119,6 +131,14 @@ renamed as (
         dq_evidence,
         {{ dq_has_blocking_issue('bat_listings') }} as has_blocking_issue
     from checked
+    left join lateral (
+        {#- The platform from the listing URL's host (seeds/platforms.csv), else the host itself. #}
+        select platforms.platform
+        from platforms
+        where substring(lower({{ clean_text('checked.url') }}) from '^[a-z][a-z0-9+.-]*://([^/:?#]+)') ~ platforms.host_pattern
+        order by platforms.platform
+        limit 1
+    ) as listing_platform on true
 )
 
 select * from renamed

@@ -4,7 +4,7 @@
      'when': 'listing_id is null or amount is null or placed_at is null',
      'value': "'listing_id=' || coalesce(listing_id::text, '<null>') || '; amount=' || coalesce(amount::text, '<null>') || '; placed_at=' || coalesce(placed_at::text, '<null>')"},
     {'reason': 'price_not_positive', 'when': 'amount <= 0', 'value': 'amount'},
-    {'reason': 'price_absurd', 'when': 'amount >= 50000000', 'value': 'amount'},
+    {'reason': 'price_absurd', 'when': 'amount >= ' ~ rule_parameter('money', 'max_usd'), 'value': 'amount'},
     {'reason': 'future_timestamp', 'when': 'placed_at > _loaded_at', 'value': 'placed_at'},
     {'reason': 'bid_outside_window',
      'when': 'placed_at < listing_started_at or placed_at > listing_ended_at',

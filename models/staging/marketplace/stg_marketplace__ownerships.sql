@@ -4,8 +4,9 @@
      'when': 'not vehicle_exists or not owner_exists',
      'value': "concat_ws('; ', case when not vehicle_exists then 'vehicle_id=' || vehicle_id end, case when not owner_exists then 'owner_id=' || owner_id end)"},
     {'reason': 'missing_required_value',
-     'when': 'vehicle_id is null or owner_id is null or acquired_at is null',
-     'value': "'vehicle_id=' || coalesce(vehicle_id::text, '<null>') || '; owner_id=' || coalesce(owner_id::text, '<null>') || '; acquired_at=' || coalesce(acquired_at::text, '<null>')"},
+     'when': 'vehicle_id is null or owner_id is null',
+     'value': "'vehicle_id=' || coalesce(vehicle_id::text, '<null>') || '; owner_id=' || coalesce(owner_id::text, '<null>')"},
+    {'reason': 'missing_optional_value', 'when': 'acquired_at is null', 'value': "'acquired_at=<null>'"},
     {'reason': 'future_timestamp',
      'when': dq_any(['acquired_at', 'disposed_at'], '{col} > _loaded_at::date'),
      'value': dq_evidence(['acquired_at', 'disposed_at'], '{col} > _loaded_at::date')},
@@ -16,8 +17,8 @@
      'when': dq_any(price_columns, '{col} <= 0'),
      'value': dq_evidence(price_columns, '{col} <= 0')},
     {'reason': 'price_absurd',
-     'when': dq_any(price_columns, '{col} >= 50000000'),
-     'value': dq_evidence(price_columns, '{col} >= 50000000')},
+     'when': dq_any(price_columns, '{col} >= ' ~ rule_parameter('money', 'max_usd')),
+     'value': dq_evidence(price_columns, '{col} >= ' ~ rule_parameter('money', 'max_usd'))},
 ] %}
 
 with
@@ -62,7 +63,7 @@ renamed as (
         acquired_at as acquired_date,
         disposed_at as disposed_date,
         {%- for column in price_columns %}
-            case when {{ column }} > 0 and {{ column }} < 50000000 then {{ column }} end as {{ column }},
+            case when {{ column }} > 0 and {{ column }} < {{ rule_parameter('money', 'max_usd') }} then {{ column }} end as {{ column }},
         {%- endfor %}
         coalesce(
             case

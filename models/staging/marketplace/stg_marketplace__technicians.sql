@@ -1,54 +1,30 @@
-{% set checks = [
-    {'reason': 'future_timestamp', 'when': 'started_at > _loaded_at::date', 'value': 'started_at'},
-    {'reason': 'placeholder_value',
-     'when': dq_any(['shop_name', 'certifications'], is_placeholder('{col}')),
-     'value': dq_evidence(['shop_name', 'certifications'], is_placeholder('{col}'))},
-    {'reason': 'unknown_user_reference', 'when': 'user_id is not null and not user_exists', 'value': 'user_id'},
-] %}
+{#
+    One row per technician: the current state (the latest delivery), cleaned and checked in
+    stg_marketplace__technician_states, which packages built as of a cutoff read instead.
+#}
 
 with
 
-source as (
-    select * from {{ source('marketplace', 'technicians') }}
+technician_states as (
+    select * from {{ ref('stg_marketplace__technician_states') }}
 ),
 
-latest_delivery as (
-    {{ keep_latest_delivery('source', 'id') }}
-),
-
-with_references as (
+current_state as (
     select
-        latest_delivery.*,
-        exists(
-            select 1 from {{ source('marketplace', 'users') }} as users
-            where users.id = latest_delivery.user_id
-        ) as user_exists
-    from latest_delivery
-),
-
-checked as (
-    select
-        with_references.*,
-        {{ dq_issue_columns(checks) }}
-    from with_references
-    {#- offset 0 keeps this step a plan node of its own: otherwise PostgreSQL copies the dq_issues
-        expression into every later reference and evaluates each rule several times per row. #}
-    offset 0  -- noqa: AM09
-),
-
-renamed as (
-    select
-        id as technician_id,
-        case when user_exists then user_id end as user_id,
-        {{ null_if_placeholder(clean_text('shop_name')) }} as shop_name,
-        {{ null_if_placeholder(clean_text('certifications')) }} as certifications,
-        case when not 'future_timestamp' = any(dq_issues) then started_at end as started_in_trade_date,
-        _loaded_at as loaded_at,
+        technician_id,
+        user_id,
+        shop_name,
+        certifications,
+        started_in_trade_date,
+        valid_from as current_state_valid_from,
+        loaded_at,
         delivery_count,
+        state_count,
         dq_issues,
         dq_evidence,
-        {{ dq_has_blocking_issue('technicians') }} as has_blocking_issue
-    from checked
+        has_blocking_issue
+    from technician_states
+    where is_current_delivery
 )
 
-select * from renamed
+select * from current_state

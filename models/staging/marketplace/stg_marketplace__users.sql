@@ -1,51 +1,29 @@
 {#
-    Accounts without their personal data: username, e-mail and phone stop here and never reach a
-    later layer.
+    One row per account: its current state (the latest delivery), cleaned and checked in
+    stg_marketplace__user_states, which packages built as of a cutoff read instead.
 #}
-{% set checks = [
-    {'reason': 'future_timestamp', 'when': 'joined_at > _loaded_at', 'value': 'joined_at'},
-    {'reason': 'placeholder_value',
-     'when': dq_any(['user_type', 'location'], is_placeholder('{col}')),
-     'value': dq_evidence(['user_type', 'location'], is_placeholder('{col}'))},
-    {'reason': 'unknown_enum_value',
-     'when': "not " ~ is_placeholder('user_type') ~ " and lower(btrim(user_type)) not in ('private', 'dealer', 'shop')",
-     'value': 'user_type'},
-] %}
 
 with
 
-source as (
-    select * from {{ source('marketplace', 'users') }}
+user_states as (
+    select * from {{ ref('stg_marketplace__user_states') }}
 ),
 
-latest_delivery as (
-    {{ keep_latest_delivery('source', 'id') }}
-),
-
-checked as (
+current_state as (
     select
-        latest_delivery.*,
-        {{ dq_issue_columns(checks) }}
-    from latest_delivery
-    {#- offset 0 keeps this step a plan node of its own: otherwise PostgreSQL copies the dq_issues
-        expression into every later reference and evaluates each rule several times per row. #}
-    offset 0  -- noqa: AM09
-),
-
-renamed as (
-    select
-        id as user_id,
-        case
-            when lower(btrim(user_type)) in ('private', 'dealer', 'shop') then lower(btrim(user_type))
-        end as user_type,
-        {{ null_if_placeholder(clean_text('location')) }} as location,
-        case when not 'future_timestamp' = any(dq_issues) then joined_at end as joined_at,
-        _loaded_at as loaded_at,
+        user_id,
+        user_type,
+        location,
+        joined_at,
+        valid_from as current_state_valid_from,
+        loaded_at,
         delivery_count,
+        state_count,
         dq_issues,
         dq_evidence,
-        {{ dq_has_blocking_issue('users') }} as has_blocking_issue
-    from checked
+        has_blocking_issue
+    from user_states
+    where is_current_delivery
 )
 
-select * from renamed
+select * from current_state

@@ -15,10 +15,16 @@
      'when': 'listing_vehicle_id <> vehicle_id',
      'value': "'vehicle_id=' || vehicle_id || '; listing vehicle_id=' || listing_vehicle_id"},
     {'reason': 'unknown_enum_value',
-     'when': "lower(btrim(category)) not in " ~ categories ~ " or category is null",
+     'when': "lower(btrim(category)) not in " ~ categories ~ " and not " ~ is_placeholder('category'),
      'value': 'category'},
+    {'reason': 'missing_optional_value',
+     'when': "category is null or " ~ is_placeholder('category'),
+     'value': "coalesce(category, '<null>')"},
+    {'reason': 'uploaded_after_listing_end',
+     'when': 'uploaded_at > listing_ended_at',
+     'value': "'uploaded_at=' || uploaded_at || '; listing ended_at=' || listing_ended_at"},
     {'reason': 'future_timestamp', 'when': 'taken_at > _loaded_at', 'value': 'taken_at'},
-    {'reason': 'epoch_timestamp', 'when': "taken_at < timestamptz '1970-01-02 00:00:00+00'", 'value': 'taken_at'},
+    {'reason': 'epoch_timestamp', 'when': "taken_at < timestamptz '1970-01-01 00:00:00+00' + " ~ rule_parameter('timestamps', 'epoch_line_days') ~ " * interval '1 day'", 'value': 'taken_at'},
     {'reason': 'invalid_dimension',
      'when': dq_any(['width', 'height'], '{col} <= 0'),
      'value': dq_evidence(['width', 'height'], '{col} <= 0')},
@@ -36,7 +42,7 @@ latest_delivery as (
 ),
 
 listings as (
-    {{ latest_listing_facts(['vehicle_id']) }}
+    {{ latest_listing_facts(['vehicle_id', 'ended_at']) }}
 ),
 
 with_references as (
@@ -55,6 +61,7 @@ with_references as (
         ) as vehicle_exists,
         latest_delivery.listing_id is null or listings.listing_id is not null as listing_exists,
         listings.listing_vehicle_id,
+        listings.listing_ended_at,
         latest_delivery.work_order_id is null or exists (
             select 1 from {{ source('marketplace', 'service_records') }} as service_records
             where service_records.id = latest_delivery.work_order_id
@@ -86,7 +93,8 @@ renamed as (
         work_order_id,
         case when uploader_exists then uploader_id end as uploader_id,
         btrim(image_url) as image_url,
-        lower(btrim(category)) as image_category,
+        {#- A category outside the known eight, or none, is unknown: the photo is still packaged. #}
+        case when lower(btrim(category)) in {{ categories }} then lower(btrim(category)) end as image_category,
         position as gallery_position,
         case when width > 0 then width end as width_px,
         case when height > 0 then height end as height_px,

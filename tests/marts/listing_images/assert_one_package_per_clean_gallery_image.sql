@@ -1,5 +1,5 @@
--- Exactly one package per clean gallery image of a finished car listing: no image lost, none
--- duplicated by relists, duplicate comments or re-delivered rows.
+-- Exactly one package per clean gallery image of a finished car listing uploaded by its end: no image
+-- lost, none duplicated by relists, duplicate comments or re-delivered rows or vehicle states.
 with
 
 expected as (
@@ -11,6 +11,8 @@ expected as (
         not images.has_blocking_issue
         and listings.listing_status in ('sold', 'reserve_not_met', 'withdrawn')
         and listings.ended_at is not null
+        and listings.lot_category = 'car'
+        and images.uploaded_at <= listings.ended_at
 ),
 
 packaged as (

@@ -1,0 +1,11 @@
+{#
+    Miles from the groups of a mileage matched in text (seeds/name_patterns.csv mileage_*):
+    [1] the number ("31", "12,400", "3.5"), [2] 'k' for thousands, [3] the unit (miles or km).
+#}
+{% macro mileage_in_miles(parts) -%}
+    round(
+        replace({{ parts }}[1], ',', '')::numeric
+        * case when {{ parts }}[2] = 'k' then 1000 else 1 end
+        * case when {{ parts }}[3] ~ '^k' then 0.621371 else 1 end
+    )::integer
+{%- endmacro %}

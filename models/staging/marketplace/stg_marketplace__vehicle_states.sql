@@ -1,0 +1,299 @@
+{#
+    Every delivered state of every vehicle, as a validity interval: the marketplace re-delivers a
+    vehicle row (later _loaded_at and updated_at) when its mileage, colour, grade or anything else
+    changes, and a listing package must describe the vehicle as it was when the listing started.
+    A state is valid from its updated_at (or its _loaded_at when updated_at is missing or later)
+    until the next state's. Cleaning, canonical names and every data-quality rule are evaluated per
+    state here, once; stg_marketplace__vehicles picks the current state from this model (a reasoned
+    exception: see the layout exceptions in _marketplace__docs.md).
+
+    Canonical names (one car, one name across platforms): the make through seeds/make_aliases.csv;
+    the model with platform UI text, a taxonomy suffix in parentheses and a repeated make removed,
+    then seeds/model_aliases.csv (chassis codes, nicknames) and seeds/canonical_models.csv (spelling).
+    The delivered text stays beside it in model_as_delivered.
+#}
+{% set text_columns = ['vin', 'make', 'model', '"trim"', 'color', 'interior_color', 'transmission', 'engine', 'body_style', 'drivetrain'] %}
+{% set optional_columns = ['vin', '"trim"', 'color', 'interior_color', 'transmission', 'engine', 'body_style', 'drivetrain'] %}
+{% set identifying_columns = ['make', 'model', 'color'] %}
+{% set checks = [
+    {'reason': 'missing_required_value',
+     'when': "coalesce(" ~ is_placeholder(clean_text('make')) ~ ", true) or coalesce(" ~ is_placeholder(clean_text('model')) ~ ", true)",
+     'value': "'make=' || coalesce(make, '<null>') || '; model=' || coalesce(model, '<null>')"},
+    {'reason': 'invalid_year',
+     'when': 'year < ' ~ rule_parameter('vehicle_year', 'earliest_model_year') ~ ' or year > extract(year from _loaded_at)::integer + 1',
+     'value': 'year'},
+    {'reason': 'mileage_out_of_range',
+     'when': 'mileage < 0 or mileage > ' ~ rule_parameter('vehicle_mileage', 'max_miles'),
+     'value': 'mileage'},
+    {'reason': 'condition_rating_out_of_range',
+     'when': 'condition_rating < 1 or condition_rating > 5',
+     'value': 'condition_rating'},
+    {'reason': 'future_timestamp',
+     'when': dq_any(['created_at', 'updated_at'], '{col} > _loaded_at'),
+     'value': dq_evidence(['created_at', 'updated_at'], '{col} > _loaded_at')},
+    {'reason': 'placeholder_value',
+     'when': dq_any(optional_columns, is_placeholder('{col}')),
+     'value': dq_evidence(optional_columns, is_placeholder('{col}'))},
+    {'reason': 'control_characters',
+     'when': dq_any(text_columns, "{col} ~ " ~ control_character_pattern()),
+     'value': dq_evidence(text_columns, "{col} ~ " ~ control_character_pattern(), describe_odd_character('{col}', control_character_pattern()))},
+    {'reason': 'zero_width_characters',
+     'when': dq_any(text_columns, "{col} ~ " ~ zero_width_pattern()),
+     'value': dq_evidence(text_columns, "{col} ~ " ~ zero_width_pattern(), describe_odd_character('{col}', zero_width_pattern()))},
+    {'reason': 'mixed_scripts',
+     'when': dq_any(identifying_columns, "{col} ~ " ~ mixed_script_pattern()),
+     'value': dq_evidence(identifying_columns, "{col} ~ " ~ mixed_script_pattern())},
+    {'reason': 'unknown_user_reference',
+     'when': 'current_owner_id is not null and not owner_exists',
+     'value': 'current_owner_id'},
+    {'reason': 'non_vehicle_lot', 'when': "lot_category = 'non_vehicle'", 'value': 'lot_rule'},
+    {'reason': 'other_vehicle_lot', 'when': "lot_category = 'other_vehicle'", 'value': 'lot_rule'},
+    {'reason': 'motorcycle_lot', 'when': "lot_category = 'motorcycle'", 'value': 'lot_rule'},
+] %}
+
+with
+
+source as (
+    select * from {{ source('marketplace', 'vehicles') }}
+),
+
+states as (
+    {{ keep_delivered_states(
+        'source', 'id',
+        'least(coalesce(source.updated_at, source._loaded_at), source._loaded_at)'
+    ) }}
+),
+
+make_aliases as (
+    select * from {{ ref('make_aliases') }}
+),
+
+model_aliases as (
+    select * from {{ ref('model_aliases') }}
+),
+
+canonical_models as (
+    select
+        make_name,
+        model_name,
+        regexp_replace(lower(model_name), '[^a-z0-9]', '', 'g') as model_key
+    from {{ ref('canonical_models') }}
+),
+
+transmission_families as (
+    select * from {{ ref('transmission_families') }}
+),
+
+made as (
+    {#- Seed look-ups: the canonical make and its lot category, the transmission family. #}
+    select
+        states.*,
+        coalesce(
+            make_aliases.make_name,
+            initcap({{ null_if_placeholder(latinize_lookalikes(clean_text('states.make'))) }})
+        ) as make_name,
+        coalesce(make_aliases.lot_category, 'car') as make_lot_category,
+        (
+            select transmission_families.transmission_family
+            from transmission_families
+            where lower(states.transmission) ~ transmission_families.pattern
+            order by transmission_families.priority
+            limit 1
+        ) as transmission_family,
+        exists(
+            select 1 from {{ source('marketplace', 'users') }} as users
+            where users.id = states.current_owner_id
+        ) as owner_exists,
+        {#- Platform UI text comes off the model text first. #}
+        btrim(regexp_replace(
+            regexp_replace(
+                {{ null_if_placeholder(latinize_lookalikes(clean_text('states.model'))) }},
+                {{ name_pattern('model_ui_text') }}, ''
+            ),
+            {{ name_pattern('model_ui_words') }}, '', 'i'
+        )) as model_without_ui_text
+    from states
+    left join make_aliases
+        on make_aliases.make_key = regexp_replace(
+            lower({{ latinize_lookalikes(clean_text('states.make')) }}), '[^a-z0-9]', '', 'g'
+        )
+),
+
+split_taxonomy as (
+    {#- A taxonomy suffix in parentheses is the generation ("Camaro (6th Generation - 2016-2024)"). #}
+    select
+        made.*,
+        regexp_replace(
+            coalesce((regexp_match(made.model_without_ui_text, {{ name_pattern('model_taxonomy') }}))[1], made.model_without_ui_text),
+            '\s+', ' ', 'g'
+        ) as model_base,
+        nullif(btrim(regexp_replace(
+            (regexp_match(made.model_without_ui_text, {{ name_pattern('model_taxonomy') }}))[2],
+            {{ name_pattern('generation_years') }}, '', 'i'
+        )), '') as taxonomy_generation
+    from made
+),
+
+tokenized as (
+    select
+        split_taxonomy.*,
+        regexp_match(split_taxonomy.model_base, '^(\S+) (\S+)(?: (.+))?$') as model_tokens
+    from split_taxonomy
+),
+
+unprefixed as (
+    {#- A model that repeats its make ("BMW E46 M3", "Mercedes Benz 280SL") loses the repetition. #}
+    select
+        tokenized.*,
+        case
+            when
+                tokenized.model_tokens[3] is not null
+                and regexp_replace(lower(tokenized.model_tokens[1] || tokenized.model_tokens[2]), '[^a-z0-9]', '', 'g')
+                in (
+                    select make_aliases.make_key from make_aliases where make_aliases.make_name = tokenized.make_name
+                    union all
+                    select regexp_replace(lower(tokenized.make_name), '[^a-z0-9]', '', 'g')
+                )
+                then tokenized.model_tokens[3]
+            when
+                tokenized.model_tokens[1] is not null
+                and regexp_replace(lower(tokenized.model_tokens[1]), '[^a-z0-9]', '', 'g')
+                in (
+                    select make_aliases.make_key from make_aliases where make_aliases.make_name = tokenized.make_name
+                    union all
+                    select regexp_replace(lower(tokenized.make_name), '[^a-z0-9]', '', 'g')
+                )
+                then substring(tokenized.model_base from position(' ' in tokenized.model_base) + 1)
+            else tokenized.model_base
+        end as model_unprefixed
+    from tokenized
+),
+
+aliased as (
+    select
+        unprefixed.*,
+        model_alias.alias_id,
+        case
+            when model_alias.alias_id is not null
+                then btrim(regexp_replace(
+                    regexp_replace(unprefixed.model_unprefixed, model_alias.pattern, model_alias.model_template, 'i'),
+                    '\s+', ' ', 'g'
+                ))
+            else unprefixed.model_unprefixed
+        end as model_text,
+        coalesce(
+            nullif(btrim(regexp_replace(
+                unprefixed.model_unprefixed, model_alias.pattern, coalesce(model_alias.generation_template, ''), 'i'
+            )), ''),
+            unprefixed.taxonomy_generation
+        ) as generation_text
+    from unprefixed
+    left join lateral (
+        select model_aliases.*
+        from model_aliases
+        where
+            model_aliases.make_name = unprefixed.make_name
+            and unprefixed.model_unprefixed ~* model_aliases.pattern
+        order by model_aliases.priority, model_aliases.alias_id
+        limit 1
+    ) as model_alias on true
+),
+
+named as (
+    select
+        aliased.*,
+        regexp_replace(lower(aliased.model_text), '[^a-z0-9]', '', 'g') as model_key,
+        coalesce(
+            canonical_models.model_name,
+            case
+                when aliased.model_text ~ '[a-z]' and aliased.model_text ~ '[A-Z]' then aliased.model_text
+                else (
+                    {#- All one case: title case, with tokens that hold a digit in capitals (GT350, E46). #}
+                    select string_agg(
+                        case when token.word ~ '[0-9]' then upper(token.word) else initcap(token.word) end,
+                        ' ' order by token.position
+                    )
+                    from regexp_split_to_table(aliased.model_text, ' ') with ordinality as token (word, position)
+                )
+            end
+        ) as model_name,
+        case
+            when aliased.generation_text ~ ' ' then aliased.generation_text
+            else upper(aliased.generation_text)
+        end as generation_name
+    from aliased
+    left join canonical_models
+        on
+            aliased.make_name = canonical_models.make_name
+            and regexp_replace(lower(aliased.model_text), '[^a-z0-9]', '', 'g') = canonical_models.model_key
+),
+
+classified as (
+    {#- What the lot is, from the vehicle's own fields (the listing title adds evidence later, in
+        int_listings_enriched): a keyword of seeds/lot_keywords.csv or the make's category. #}
+    select
+        named.*,
+        {{ lot_category_from('named.make_lot_category', 'lot_match.lot_category') }} as lot_category,
+        coalesce(lot_match.keyword_id, 'make:' || coalesce(named.make_name, '<none>')) as lot_rule
+    from named
+    {{ lot_keyword_match(
+        make_name='named.make_name',
+        title_head="lower(named.model_text)",
+        lot_text="lower(concat_ws(' ', named.model_text, " ~ null_if_placeholder(clean_text('named."trim"')) ~ "))",
+        body_style="lower(" ~ null_if_placeholder(clean_text('named.body_style')) ~ ")",
+        weak_evidence="named.year is null"
+    ) }}
+),
+
+checked as (
+    select
+        classified.*,
+        {{ dq_issue_columns(checks) }}
+    from classified
+    {#- offset 0 keeps this step a plan node of its own: otherwise PostgreSQL copies the dq_issues
+        expression into every later reference and evaluates each rule several times per row. #}
+    offset 0  -- noqa: AM09
+),
+
+renamed as (
+    select
+        id as vehicle_id,
+        valid_from,
+        valid_to,
+        is_current_delivery,
+        {{ null_if_placeholder(clean_text('vin')) }} as vin,
+        case when not 'invalid_year' = any(dq_issues) then year end as model_year,
+        make_name as make,
+        model_name as model,
+        model_key,
+        generation_name as model_generation,
+        alias_id as model_alias_id,
+        {{ null_if_placeholder(latinize_lookalikes(clean_text('model'))) }} as model_as_delivered,
+        {{ null_if_placeholder(clean_text('"trim"')) }} as trim_level,
+        {{ null_if_placeholder(latinize_lookalikes(clean_text('color'))) }} as color,
+        {{ null_if_placeholder(clean_text('interior_color')) }} as interior_color,
+        case when not 'mileage_out_of_range' = any(dq_issues) then mileage end as mileage,
+        {{ null_if_placeholder(clean_text('transmission')) }} as transmission,
+        case when not {{ is_placeholder('transmission') }} then transmission_family end as transmission_family,
+        substring(lower(transmission) from '([0-9]+) ?-? ?(?:speed|spd|sp)')::integer as gear_count,
+        {{ null_if_placeholder(clean_text('engine')) }} as engine,
+        {{ null_if_placeholder(clean_text('body_style')) }} as body_style,
+        {{ null_if_placeholder(clean_text('drivetrain')) }} as drivetrain,
+        case
+            when not 'condition_rating_out_of_range' = any(dq_issues) then condition_rating
+        end as condition_rating,
+        case when owner_exists then current_owner_id end as current_owner_id,
+        lot_category,
+        lot_rule,
+        case when not 'future_timestamp' = any(dq_issues) then created_at end as created_at,
+        case when not 'future_timestamp' = any(dq_issues) then updated_at end as updated_at,
+        _loaded_at as loaded_at,
+        delivery_count,
+        state_count,
+        dq_issues,
+        dq_evidence,
+        {{ dq_has_blocking_issue('vehicles') }} as has_blocking_issue
+    from checked
+)
+
+select * from renamed
