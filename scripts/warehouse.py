@@ -85,6 +85,9 @@ SERVER_SETTINGS = {
     "jit": "off",
     "listen_addresses": HOST,
 }
+# Marks this server as the local throwaway warehouse: only here may person-centred packages use the
+# development pseudonym key (macros/privacy/assert_pseudonym_key_is_safe.sql).
+LOCAL_WAREHOUSE_MARK = ("contextpack.local_warehouse", "on")
 
 
 class WarehouseError(Exception):
@@ -307,6 +310,25 @@ def _create_database(port: int) -> None:
             time.sleep(0.2)
 
 
+def _mark_local(port: int) -> None:
+    """Set the local-warehouse mark server-wide (idempotent; also upgrades a server started before it existed)."""
+    import psycopg
+
+    name, value = LOCAL_WAREHOUSE_MARK
+
+    def current() -> str | None:
+        with psycopg.connect(host=HOST, port=port, user=SUPERUSER, dbname="postgres", autocommit=True) as conn:
+            return conn.execute("select current_setting(%s, true)", (name,)).fetchone()[0]
+
+    if current() == value:
+        return
+    with psycopg.connect(host=HOST, port=port, user=SUPERUSER, dbname="postgres", autocommit=True) as conn:
+        # A role setting (every database, every new session); ALTER SYSTEM refuses custom settings in PG 15.
+        conn.execute(f'alter role "{SUPERUSER}" set {name} = \'{value}\'')
+    if current() != value:
+        raise WarehouseError(f"could not set {name} on the local warehouse")
+
+
 def _last_log_line() -> str:
     try:
         lines = _paths()["log"].read_text(errors="replace").strip().splitlines()
@@ -338,6 +360,7 @@ def start(quiet: bool = False) -> dict:
 def _start(quiet: bool) -> dict:
     running = status()
     if running:
+        _mark_local(running["port"])
         _say(quiet, f"warehouse already running: PostgreSQL {running.get('version', '?')} "
                     f"on {HOST}:{running['port']} (data: {running['data_dir']})")
         return _env_for(running["port"])
@@ -368,6 +391,7 @@ def _start(quiet: bool) -> dict:
         raise WarehouseError(f"PostgreSQL did not start ({_last_log_line() or 'timed out'}); "
                              f"see {paths['log']}")
     _create_database(port)
+    _mark_local(port)
     live = _postmaster() or {"pid": None, "port": port}
     _write_state({"port": port, "pid": live["pid"], "bin_dir": str(bin_dir), "version": version,
                   "user": user, "started_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -8,26 +8,27 @@
 
     ranked_photos (a relation or CTE name) has one row per candidate photo with owner_id,
     vehicle_recency (1 = the owner's latest vehicle), rank_in_vehicle (1 = the vehicle's first photo),
-    image_id, image_url, image_category and vehicle_id. Ties fall to the image id, so a rebuild picks
-    the same photos. Returns owner_id and photos.
+    image_id, image_category and vehicle_id. Ties fall to the image id, so a rebuild picks the same
+    photos. Returns owner_id, photos (each {image_key, category, vehicle_key} with keys of the owner
+    package's own domains, macro pseudonymize) and photo_image_ids (the same photos' ids, in order, for
+    the restricted model pseudonymous_photo_urls only).
 #}
 {% macro round_robin_photo_sample(ranked_photos, sample_limit) %}
     select
         sampled.owner_id,
         jsonb_agg(
             jsonb_build_object(
-                'image_id', sampled.image_id,
-                'image_url', sampled.image_url,
+                'image_key', {{ pseudonymize('sampled.image_id', 'owner_package_image') }},
                 'category', sampled.image_category,
-                'vehicle_id', sampled.vehicle_id
+                'vehicle_key', {{ pseudonymize('sampled.vehicle_id', 'owner_package_vehicle') }}
             )
             order by sampled.sample_rank
-        ) as photos
+        ) as photos,
+        array_agg(sampled.image_id order by sampled.sample_rank) as photo_image_ids
     from (
         select
             candidates.owner_id,
             candidates.image_id,
-            candidates.image_url,
             candidates.image_category,
             candidates.vehicle_id,
             row_number() over (

@@ -1,20 +1,24 @@
 {#
-    A pseudonymous key for the id of a person (technician, owner, user): the hex sha256 of
-    `<key>:<kind>:<id>`. The key comes from env var CONTEXTPACK_PSEUDONYM_KEY; without it a clearly
-    marked development key is used, which must never protect real data. `kind` keeps the keys of
-    different id spaces apart (technician 7 and owner 7 get unrelated keys). Without the secret key
-    the hash cannot be reversed by enumerating ids; rotating the key re-keys every package.
-    The key is inlined into the compiled SQL, so treat target/ and the server's query log as secret
-    in production.
+    A keyed pseudonym for an identifier that links back to a person (the person's own id, and any id
+    of their vehicles, work orders or photos in a person-centred package): the hex HMAC-SHA256 of
+    `<kind>:<id>` under the secret key. `kind` is the key domain: the same id in two domains
+    (technician 7, owner 7; a vehicle in the owner and in the technician package) gets unrelated
+    pseudonyms, so packages cannot be joined on them. Without the key the pseudonym cannot be
+    reversed by enumerating ids; rotating the key re-keys every package.
+
+    The key is read at run time from the session setting `contextpack.pseudonym_key` (PGOPTIONS,
+    or ALTER ROLE/DATABASE ... SET), never from Jinja, so it never lands in compiled SQL or in a
+    file dbt writes; assert_pseudonym_key_is_safe() refuses a missing key, and the development key
+    anywhere but the local warehouse. The HMAC pads are derived from the key once per query.
 #}
 {% macro pseudonymize(id_expression, kind) -%}
-    {%- set development_key = 'contextpack-DEVELOPMENT-ONLY-pseudonym-key' -%}
-    {#- `env_var is defined` only for linters that render macros without dbt's context. -#}
-    {%- set key = env_var('CONTEXTPACK_PSEUDONYM_KEY', development_key) if env_var is defined else development_key -%}
     case
         when ({{ id_expression }}) is not null
             then encode(
-                sha256(convert_to('{{ key | replace("'", "''") }}:{{ kind }}:' || ({{ id_expression }})::text, 'UTF8')),
+                sha256(
+                    {{ pseudonym_key_pad(92) }}
+                    || sha256({{ pseudonym_key_pad(54) }} || convert_to('{{ kind }}:' || ({{ id_expression }})::text, 'UTF8'))
+                ),
                 'hex'
             )
     end

@@ -1,29 +1,56 @@
 {#
     Every state a slowly changing row went through, as a validity interval (the shape of a dbt
-    snapshot, rebuilt from the re-deliveries instead of from repeated runs). A state is one
-    (key, valid_from); an exact re-send of a state with a later _loaded_at is a duplicate and the
-    latest copy stands for it. valid_to is the next state's valid_from (null: still valid).
-    is_current_delivery marks the state of the latest _loaded_at: the row the source contract calls
-    current. delivery_count counts the raw rows of the key, state_count its distinct states.
-    valid_from: SQL for when a delivered state became true (e.g. the row's updated_at).
+    snapshot, rebuilt from the re-deliveries instead of from repeated runs). Deliveries of a key are
+    ordered by when they became true (valid_from, then _loaded_at); one that changes nothing against
+    the delivery before it (every column but _loaded_at equal) is an exact re-send, a duplicate, and
+    otherwise it starts a new state. A state is valid from its first delivery's valid_from until the
+    next state's (valid_to null: still valid). is_current_delivery marks the state holding the latest
+    _loaded_at, the row the source contract calls current; state_loaded_at is the latest copy of the
+    state. delivery_count counts the raw rows of the key, state_count its states.
+    valid_from: SQL over `relation` for when a delivered row became true (e.g. its updated_at).
 #}
 {% macro keep_delivered_states(relation, key_column, valid_from) %}
     select
-        deduplicated.*,
-        lead(deduplicated.valid_from) over (
-            partition by deduplicated.{{ key_column }} order by deduplicated.valid_from
+        first_delivery.*,
+        lead(first_delivery.valid_from) over (
+            partition by first_delivery.{{ key_column }} order by first_delivery.state_number
         ) as valid_to,
-        row_number() over (
-            partition by deduplicated.{{ key_column }}
-            order by deduplicated._loaded_at desc, deduplicated.valid_from desc
-        ) = 1 as is_current_delivery,
-        count(*) over (partition by deduplicated.{{ key_column }}) as state_count
+        count(*) over (partition by first_delivery.{{ key_column }}) as state_count
     from (
-        select distinct on ({{ relation }}.{{ key_column }}, {{ valid_from }})
-            {{ relation }}.*,
-            {{ valid_from }} as valid_from,
-            count(*) over (partition by {{ relation }}.{{ key_column }}) as delivery_count
-        from {{ relation }}
-        order by {{ relation }}.{{ key_column }} asc, {{ valid_from }} asc, {{ relation }}._loaded_at desc
-    ) as deduplicated
+        select distinct on (numbered.{{ key_column }}, numbered.state_number)
+            numbered.*,
+            bool_or(numbered._loaded_at = numbered.latest_loaded_at) over (
+                partition by numbered.{{ key_column }}, numbered.state_number
+            ) as is_current_delivery,
+            max(numbered._loaded_at) over (
+                partition by numbered.{{ key_column }}, numbered.state_number
+            ) as state_loaded_at
+        from (
+            select
+                flagged.*,
+                sum(flagged.starts_state::integer) over (
+                    partition by flagged.{{ key_column }}
+                    order by flagged.valid_from, flagged._loaded_at
+                    rows between unbounded preceding and current row
+                ) as state_number
+            from (
+                select
+                    deliveries.*,
+                    deliveries.content_hash is distinct from lag(deliveries.content_hash) over (
+                        partition by deliveries.{{ key_column }}
+                        order by deliveries.valid_from, deliveries._loaded_at
+                    ) as starts_state,
+                    max(deliveries._loaded_at) over (partition by deliveries.{{ key_column }}) as latest_loaded_at
+                from (
+                    select
+                        {{ relation }}.*,
+                        {{ valid_from }} as valid_from,
+                        md5((to_jsonb({{ relation }}) - '_loaded_at')::text) as content_hash,
+                        count(*) over (partition by {{ relation }}.{{ key_column }}) as delivery_count
+                    from {{ relation }}
+                ) as deliveries
+            ) as flagged
+        ) as numbered
+        order by numbered.{{ key_column }} asc, numbered.state_number asc, numbered.valid_from asc, numbered._loaded_at asc
+    ) as first_delivery
 {% endmacro %}

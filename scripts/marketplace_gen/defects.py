@@ -63,7 +63,7 @@ TABLE_KINDS = {
         "bid_outside_window",
     ],
     "service_records": ["duplicate_delivery", "orphan_reference"],
-    "ownerships": ["duplicate_delivery", "orphan_reference", "missing_required_value"],
+    "ownerships": ["duplicate_delivery", "orphan_reference", "missing_optional_value"],
 }
 TABLE_NO = {t: i for i, t in enumerate(TABLE_KINDS)}
 MIN_PER_KIND = 3

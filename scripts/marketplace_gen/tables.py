@@ -359,7 +359,7 @@ def ownerships_copy(cfg, ctx, ledger) -> bytes:
         ledger.add("ownerships", i + 1, "orphan_reference", f"owner_id {owner_txt[i]} exists nowhere")
     for i in pick_rows(rng, closed, used, k).tolist():
         acq_txt[i] = None
-        ledger.add("ownerships", i + 1, "missing_required_value", "acquired_at is null")
+        ledger.add("ownerships", i + 1, "missing_optional_value", "acquired_at is null")
     dups = pick_rows(rng, np.arange(n), used, k)
     cols = [
         [_s(i) for i in ids],

@@ -134,23 +134,6 @@ def test_warning_defects_are_cleaned_in_the_kept_row(db, built_project):
     assert not any(found.values()), f"dirty values left in clean columns: {found}"
 
 
-def test_clean_plus_quarantined_equals_raw_per_table(db, built_project):
-    quarantine = built_project.relation("quarantined_rows")
-    for table_name, (model, _key) in RAW_TABLES.items():
-        raw_rows = db.execute(f"select count(*) from raw.{table_name}").fetchone()[0]
-        clean_rows = db.execute(
-            f"select count(*) from {built_project.relation(model)} where not has_blocking_issue"
-        ).fetchone()[0]
-        quarantined_rows = db.execute(
-            f"select count(distinct (record_key, delivery_rank)) from {quarantine} "
-            "where table_name = %s and severity = 'blocking'",
-            (table_name,),
-        ).fetchone()[0]
-        assert clean_rows + quarantined_rows == raw_rows, (
-            f"{table_name}: clean {clean_rows} + quarantined {quarantined_rows} != raw {raw_rows}"
-        )
-
-
 def test_quarantine_evidence_never_holds_personal_data(db, built_project):
     quarantine = built_project.relation("quarantined_rows")
     leaks = db.execute(

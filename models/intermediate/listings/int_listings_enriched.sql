@@ -56,8 +56,7 @@ state_at_start as (
     inner join vehicle_states
         on
             listings.vehicle_id = vehicle_states.vehicle_id
-            and vehicle_states.valid_from <= listings.started_at
-            and (vehicle_states.valid_to is null or vehicle_states.valid_to > listings.started_at)
+            and {{ valid_at('vehicle_states', 'listings.started_at') }}
 ),
 
 earliest_state as (

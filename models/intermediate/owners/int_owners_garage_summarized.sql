@@ -1,9 +1,15 @@
 {#
-    One row per owner with at least one clean holding: what they hold now and held before, how long
-    they keep vehicles, how they trade, how far they drive them and how much they modify and restore
-    them; every figure over all their holdings. `vehicles` is the bounded per-vehicle list of the
-    package (the `owner_vehicle_limit` most recent acquisitions).
+    One row per owner with at least one clean holding by the package cutoff: what they hold at the
+    cutoff and held before, how long they keep vehicles, how they trade, how far they drive them and
+    how much they modify and restore them; every figure over all their holdings up to the cutoff.
+    `vehicles` is the bounded per-vehicle list of the package (the `owner_vehicle_limit` most recent
+    acquisitions), with pseudonymous vehicle keys of this package's own key domain, a band for how long
+    each was held instead of its dates, and prices to two significant digits (macros in
+    macros/privacy/): a garage's dates, even as months, single its owner out in the raw tables. The
+    account type is the one delivered by the cutoff; unknown (null) when no state of the account was
+    delivered by then.
 #}
+{{ assert_pseudonym_key_is_safe() }}
 
 with
 
@@ -11,9 +17,12 @@ holdings as (
     select * from {{ ref('int_ownerships_measured') }}
 ),
 
-users as (
-    select * from {{ ref('stg_marketplace__users') }}
-    where not has_blocking_issue
+users_at_cutoff as (
+    select user_states.*
+    from {{ ref('stg_marketplace__user_states') }} as user_states
+    where
+        not user_states.has_blocking_issue
+        and {{ valid_at('user_states', package_cutoff()) }}
 ),
 
 per_owner as (
@@ -97,7 +106,7 @@ recent_holdings as (
         holdings.*,
         row_number() over (
             partition by holdings.owner_id
-            order by holdings.acquired_date desc, holdings.ownership_id desc
+            order by holdings.acquired_date desc nulls last, holdings.ownership_id desc
         ) as recency_rank
     from holdings
 ),
@@ -107,20 +116,18 @@ vehicle_entries as (
         owner_id,
         jsonb_agg(
             jsonb_build_object(
-                'vehicle_id', vehicle_id,
+                'vehicle_key', {{ pseudonymize('vehicle_id', 'owner_package_vehicle') }},
                 'year', model_year,
                 'make', make,
                 'model', model,
                 'lot_category', lot_category,
                 'era', vehicle_era,
                 'held_now', is_held_now,
-                'acquired_date', acquired_date,
-                'disposed_date', disposed_date,
-                'holding_years', holding_years,
+                'holding_length', {{ holding_length_band('holding_years') }},
                 'acquired_via', acquired_via,
-                'acquisition_price', acquisition_price,
-                'disposal_price', disposal_price,
-                'value_estimate', value_estimate,
+                'acquisition_price', {{ round_to_significant('acquisition_price') }},
+                'disposal_price', {{ round_to_significant('disposal_price') }},
+                'value_estimate', {{ round_to_significant('value_estimate') }},
                 'modification_records', modification_record_count,
                 'restoration_records', restoration_record_count,
                 'service_records', service_record_count,
@@ -136,13 +143,13 @@ vehicle_entries as (
 final as (
     select
         per_owner.*,
-        coalesce(users.user_type = 'dealer', false) as is_dealer_account,
+        users_at_cutoff.user_type = 'dealer' as is_dealer_account,
         coalesce(makes.makes, '[]'::jsonb) as makes,
         eras.vehicles_by_era,
         vehicle_entries.vehicles
     from per_owner
-    left join users
-        on per_owner.owner_id = users.user_id
+    left join users_at_cutoff
+        on per_owner.owner_id = users_at_cutoff.user_id
     left join makes
         on per_owner.owner_id = makes.owner_id
     inner join eras

@@ -10,7 +10,8 @@
     5. collector - median holding of at least `collector_min_median_holding_years`, or at least
                    `collector_min_vehicles_held_now` vehicles held at once;
     6. driver    - everyone else: vehicles kept a few years and used, without flips, builds or a collection.
-    Missing evidence (no readings, no completed holding, no service record) never matches a case.
+    Missing evidence (no readings, no completed holding, no service record) never matches a case; an
+    account type unknown at the cutoff makes the label `unknown`, since it would decide case 1.
 #}
 
 with
@@ -24,6 +25,8 @@ labeled as (
         owner_id,
         case
             when is_dealer_account then 'flipper'
+            {#- Whether case 1 applies is unknown when the account's type at the cutoff is. #}
+            when is_dealer_account is null then 'unknown'
             when miles_per_year >= {{ rule_parameter('owner_type', 'driver_min_miles_per_year') }} then 'driver'
             when flipped_share >= {{ rule_parameter('owner_type', 'flipper_min_flipped_share') }} then 'flipper'
             when

@@ -6,8 +6,12 @@
       documents are left out, paperwork shows names and addresses) of the vehicles they held, the first
       `owner_vehicle_photos_per_vehicle` of each vehicle's latest gallery, round-robin over the vehicles
       most recently acquired first, up to `owner_vehicle_photo_limit`.
-    Ties are broken by image id, so a rebuild always picks the same photos.
+    Ties are broken by image id, so a rebuild always picks the same photos. Only photos uploaded by
+    the package cutoff count. A photo is named by a pseudonymous image key of this package's key
+    domain, never by its id or URL (the URL would lead straight to the uploader); the restricted model
+    pseudonymous_photo_urls resolves keys to URLs for a pipeline that may fetch the photos.
 #}
+{{ assert_pseudonym_key_is_safe() }}
 
 with
 
@@ -17,7 +21,10 @@ holdings as (
 
 garage_images as (
     select * from {{ ref('stg_marketplace__vehicle_images') }}
-    where not has_blocking_issue and image_category = 'garage'
+    where
+        not has_blocking_issue
+        and image_category = 'garage'
+        and uploaded_at <= {{ package_cutoff() }}
 ),
 
 gallery_images as (
@@ -26,13 +33,16 @@ gallery_images as (
         not has_blocking_issue
         and listing_id is not null
         and image_category in ('exterior', 'interior', 'engine', 'undercarriage', 'detail')
+        and uploaded_at <= {{ package_cutoff() }}
 ),
 
 owner_vehicles as (
     select
         owner_id,
         vehicle_id,
-        row_number() over (partition by owner_id order by max(acquired_date) desc, vehicle_id desc) as vehicle_recency
+        row_number() over (
+            partition by owner_id order by max(acquired_date) desc nulls last, vehicle_id desc
+        ) as vehicle_recency
     from holdings
     group by owner_id, vehicle_id
 ),
@@ -42,7 +52,6 @@ garage_photos_ranked as (
         owner_vehicles.owner_id,
         owner_vehicles.vehicle_recency,
         garage_images.image_id,
-        garage_images.image_url,
         garage_images.image_category,
         garage_images.vehicle_id,
         row_number() over (
@@ -74,7 +83,6 @@ vehicle_gallery_photos as (
     select
         vehicle_id,
         image_id,
-        image_url,
         image_category,
         row_number() over (
             partition by vehicle_id
@@ -89,7 +97,6 @@ vehicle_photos_ranked as (
         owner_vehicles.owner_id,
         owner_vehicles.vehicle_recency,
         vehicle_gallery_photos.image_id,
-        vehicle_gallery_photos.image_url,
         vehicle_gallery_photos.image_category,
         vehicle_gallery_photos.vehicle_id,
         vehicle_gallery_photos.rank_in_vehicle,
@@ -123,8 +130,10 @@ final as (
         owners.owner_id,
         coalesce(garage_photo_totals.garage_photo_total, 0) as garage_photo_total,
         coalesce(garage_photos_sampled.photos, '[]'::jsonb) as garage_photos,
+        coalesce(garage_photos_sampled.photo_image_ids, array[]::uuid []) as garage_photo_image_ids,
         coalesce(vehicle_photo_totals.vehicle_photo_total, 0) as vehicle_photo_total,
-        coalesce(vehicle_photos_sampled.photos, '[]'::jsonb) as vehicle_photos
+        coalesce(vehicle_photos_sampled.photos, '[]'::jsonb) as vehicle_photos,
+        coalesce(vehicle_photos_sampled.photo_image_ids, array[]::uuid []) as vehicle_photo_image_ids
     from owners
     left join garage_photo_totals
         on owners.owner_id = garage_photo_totals.owner_id

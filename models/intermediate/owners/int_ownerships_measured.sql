@@ -1,32 +1,63 @@
 {#
-    One row per clean holding (ownership period) of a clean vehicle, measured over the holding itself:
-    how long, whether it was flipped, the margin on resale, the service records dated inside it
-    (half-open: acquired_date <= performed_date < disposed_date, so a record on a transfer day belongs to
-    the new owner) and the miles the odometer readings of those records show were added.
-    Open holdings run to the snapshot date, the data's own clock (latest ownership delivery), never
-    the build's, so a rebuild of the same data gives the same numbers.
+    One row per clean holding (ownership period) of a vehicle, as of the package cutoff (macro
+    package_cutoff): a holding acquired after it does not exist yet, one disposed of after it is still
+    held (its disposal date and price unknown at the cutoff). Measured over the holding: how long,
+    whether it was flipped, the margin on resale, the service records dated inside it (half-open:
+    acquired_date <= performed_date < disposed_date, so a record on a transfer day belongs to the new
+    owner) and up to the cutoff, and the miles their odometer readings show were added. The vehicle is
+    described as of the cutoff (its state then; identity from its earliest state when none precedes it).
+    A holding whose acquisition date is unknown is kept (delivered by the cutoff), with its length and
+    the figures that need its start unknown (null), never guessed.
 #}
 
 with
 
-ownerships as (
-    select * from {{ ref('stg_marketplace__ownerships') }}
-    where not has_blocking_issue
+cutoff as (
+    select
+        {{ package_cutoff() }} as cutoff_at,
+        ({{ package_cutoff() }})::date as cutoff_date
 ),
 
-vehicles as (
-    select * from {{ ref('stg_marketplace__vehicles') }}
-    where not has_blocking_issue
+ownerships as (
+    select stg_marketplace__ownerships.*
+    from {{ ref('stg_marketplace__ownerships') }}
+    cross join cutoff
+    where
+        not stg_marketplace__ownerships.has_blocking_issue
+        and (
+            stg_marketplace__ownerships.acquired_date <= cutoff.cutoff_date
+            or (stg_marketplace__ownerships.acquired_date is null and stg_marketplace__ownerships.loaded_at <= cutoff.cutoff_at)
+        )
+),
+
+vehicle_states as (
+    select * from {{ ref('stg_marketplace__vehicle_states') }}
 ),
 
 service_records as (
-    select * from {{ ref('stg_marketplace__service_records') }}
-    where not has_blocking_issue
+    select stg_marketplace__service_records.*
+    from {{ ref('stg_marketplace__service_records') }}
+    cross join cutoff
+    where
+        not stg_marketplace__service_records.has_blocking_issue
+        and stg_marketplace__service_records.performed_date <= cutoff.cutoff_date
 ),
 
-snapshot as (
-    select max(loaded_at) as snapshot_at
-    from {{ ref('stg_marketplace__ownerships') }}
+vehicles_at_cutoff as (
+    {#- The vehicle as of the cutoff; its identity from the earliest state when none precedes it. #}
+    select distinct on (vehicle_states.vehicle_id)
+        vehicle_states.vehicle_id,
+        vehicle_states.model_year,
+        vehicle_states.make,
+        vehicle_states.model,
+        vehicle_states.lot_category,
+        vehicle_states.has_blocking_issue
+    from vehicle_states
+    cross join cutoff
+    order by
+        vehicle_states.vehicle_id asc,
+        {{ valid_at('vehicle_states', 'cutoff.cutoff_at') }} desc,
+        vehicle_states.valid_from asc
 ),
 
 holdings as (
@@ -34,38 +65,42 @@ holdings as (
         ownerships.ownership_id,
         ownerships.owner_id,
         ownerships.vehicle_id,
-        vehicles.model_year,
-        vehicles.make,
-        vehicles.model,
-        vehicles.lot_category,
-        (vehicles.model_year / 10 * 10)::text || 's' as vehicle_era,
+        vehicles_at_cutoff.model_year,
+        vehicles_at_cutoff.make,
+        vehicles_at_cutoff.model,
+        vehicles_at_cutoff.lot_category,
+        (vehicles_at_cutoff.model_year / 10 * 10)::text || 's' as vehicle_era,
         ownerships.acquired_date,
-        ownerships.disposed_date,
-        ownerships.disposed_date is null as is_held_now,
-        coalesce(ownerships.disposed_date, snapshot.snapshot_at::date) as holding_end_date,
+        case when ownerships.disposed_date <= cutoff.cutoff_date then ownerships.disposed_date end as disposed_date,
+        ownerships.disposed_date is null or ownerships.disposed_date > cutoff.cutoff_date as is_held_now,
+        coalesce(
+            case when ownerships.disposed_date <= cutoff.cutoff_date then ownerships.disposed_date end,
+            cutoff.cutoff_date
+        ) as holding_end_date,
         ownerships.acquisition_price,
-        ownerships.disposal_price,
+        case when ownerships.disposed_date <= cutoff.cutoff_date then ownerships.disposal_price end as disposal_price,
         ownerships.acquired_via
     from ownerships
-    inner join vehicles
-        on ownerships.vehicle_id = vehicles.vehicle_id
-    cross join snapshot
+    cross join cutoff
+    inner join vehicles_at_cutoff
+        on ownerships.vehicle_id = vehicles_at_cutoff.vehicle_id
+    where not vehicles_at_cutoff.has_blocking_issue
 ),
 
 price_events as (
-    {#- Every price the vehicle changed hands at, to value it by its latest known price. #}
+    {#- Every price the vehicle changed hands at by the cutoff, to value it by its latest known price. #}
     select
         vehicle_id,
         acquired_date as price_date,
         acquisition_price as price
-    from ownerships
-    where acquisition_price is not null
+    from holdings
+    where acquisition_price is not null and acquired_date is not null
     union all
     select
         vehicle_id,
         disposed_date as price_date,
         disposal_price as price
-    from ownerships
+    from holdings
     where disposal_price is not null and disposed_date is not null
 ),
 
@@ -81,9 +116,17 @@ latest_vehicle_prices as (
 service_within_holdings as (
     select
         holdings.ownership_id,
-        count(service_records.work_order_id) as service_record_count,
-        count(*) filter (where service_records.work_category = 'modification') as modification_record_count,
-        count(*) filter (where service_records.work_category = 'restoration') as restoration_record_count,
+        {#- A holding whose start is unknown has unknown records inside it, not none. #}
+        case when holdings.acquired_date is not null then count(service_records.work_order_id) end
+            as service_record_count,
+        case
+            when holdings.acquired_date is not null
+                then count(*) filter (where service_records.work_category = 'modification')
+        end as modification_record_count,
+        case
+            when holdings.acquired_date is not null
+                then count(*) filter (where service_records.work_category = 'restoration')
+        end as restoration_record_count,
         min(service_records.performed_date) filter (
             where service_records.mileage_at_service is not null
         ) as first_reading_date,
@@ -104,7 +147,7 @@ service_within_holdings as (
             holdings.vehicle_id = service_records.vehicle_id
             and holdings.acquired_date <= service_records.performed_date
             and holdings.holding_end_date > service_records.performed_date
-    group by holdings.ownership_id
+    group by holdings.ownership_id, holdings.acquired_date
 ),
 
 final as (

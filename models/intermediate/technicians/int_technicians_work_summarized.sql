@@ -1,24 +1,28 @@
 {#
-    One row per clean technician: documentation patterns and experience over ALL their clean work orders,
-    and the bounded work history of the package (the `technician_work_history_limit` most recent orders).
-    Technicians without orders keep a row (zeros, null shares, an empty history). Years in the trade run
-    to the snapshot date, the data's own clock (latest work-order delivery), never the build's.
+    One row per clean technician known at the package cutoff: documentation patterns and experience over
+    ALL their clean work orders up to the cutoff, and the bounded work history of the package (the
+    `technician_work_history_limit` most recent orders, newest first, each named by a pseudonymous key
+    and without its date: a technician's order dates, even as months, single them out in the raw
+    tables). Technicians without orders keep a row (zeros, null shares, an empty history). Years in the
+    trade and certifications are the technician's state at the cutoff, the data's own clock, never the
+    build's. A comeback share counts only orders whose comeback window closed by the cutoff.
 #}
+{{ assert_pseudonym_key_is_safe() }}
 
 with
 
 technicians as (
-    select * from {{ ref('stg_marketplace__technicians') }}
-    where not has_blocking_issue
+    select technician_states.*
+    from {{ ref('stg_marketplace__technician_states') }} as technician_states
+    where not technician_states.has_blocking_issue and {{ valid_at('technician_states', package_cutoff()) }}
 ),
 
 orders as (
     select * from {{ ref('int_work_orders_documented') }}
 ),
 
-snapshot as (
-    select max(loaded_at) as snapshot_at
-    from {{ ref('stg_marketplace__service_records') }}
+cutoff as (
+    select {{ package_cutoff() }} as cutoff_at
 ),
 
 category_labor_medians as (
@@ -91,15 +95,14 @@ work_history as (
         count(*) as orders_shown,
         jsonb_agg(
             jsonb_build_object(
-                'work_order_id', work_order_id,
-                'performed_date', performed_date,
+                'work_order_key', {{ pseudonymize('work_order_id', 'technician_package_work_order') }},
                 'category', work_category,
                 'labor_hours', labor_hours,
                 'cost_band', cost_band,
                 'description_length', description_length,
                 'mileage_recorded', is_mileage_recorded,
                 'vehicle', jsonb_build_object(
-                    'vehicle_id', vehicle_id,
+                    'vehicle_key', {{ pseudonymize('vehicle_id', 'technician_package_vehicle') }},
                     'year', model_year,
                     'make', make,
                     'model', model
@@ -119,7 +122,7 @@ final as (
     select
         technicians.technician_id,
         technicians.started_in_trade_date,
-        round((snapshot.snapshot_at::date - technicians.started_in_trade_date) / 365.25, 2) as years_in_trade,
+        floor((cutoff.cutoff_at::date - technicians.started_in_trade_date) / 365.25)::integer as years_in_trade,
         coalesce(
             cardinality(array_remove(
                 array(select btrim(certification) from unnest(string_to_array(technicians.certifications, ',')) as certification),
@@ -152,9 +155,9 @@ final as (
         per_technician.last_order_date,
         coalesce(work_history.orders_shown, 0) as orders_shown,
         coalesce(work_history.orders, '[]'::jsonb) as work_history,
-        snapshot.snapshot_at
+        cutoff.cutoff_at
     from technicians
-    cross join snapshot
+    cross join cutoff
     left join per_technician
         on technicians.technician_id = per_technician.technician_id
     left join categories

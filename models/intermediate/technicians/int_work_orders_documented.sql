@@ -6,22 +6,40 @@
     (never its text), whether the mileage was recorded, and the vehicle worked on. `recency_rank` 1 is the
     technician's latest order; `is_comeback_source` marks an order whose vehicle came back for the same
     category within `comeback_max_days` (to any technician: the job did not hold).
+    As of the package cutoff: orders performed by it, photos uploaded by it, the technician's state at
+    it, and a comeback only when the return falls by the cutoff; an order whose comeback window is
+    still open at the cutoff is undecided (null), not "held". The vehicle is described as it was when
+    the job was done. Orders, vehicles and photos are named by pseudonyms of the technician package's
+    own key domains (no id or URL would lead back to the technician).
 #}
+{{ assert_pseudonym_key_is_safe() }}
 
 with
 
+cutoff as (
+    select
+        {{ package_cutoff() }} as cutoff_at,
+        ({{ package_cutoff() }})::date as cutoff_date
+),
+
 service_records as (
-    select * from {{ ref('stg_marketplace__service_records') }}
-    where not has_blocking_issue
+    select stg_marketplace__service_records.*
+    from {{ ref('stg_marketplace__service_records') }}
+    cross join cutoff
+    where
+        not stg_marketplace__service_records.has_blocking_issue
+        and stg_marketplace__service_records.performed_date <= cutoff.cutoff_date
 ),
 
 technicians as (
-    select * from {{ ref('stg_marketplace__technicians') }}
-    where not has_blocking_issue
+    select technician_states.*
+    from {{ ref('stg_marketplace__technician_states') }} as technician_states
+    cross join cutoff
+    where not technician_states.has_blocking_issue and {{ valid_at('technician_states', 'cutoff.cutoff_at') }}
 ),
 
-vehicles as (
-    select * from {{ ref('stg_marketplace__vehicles') }}
+vehicle_states as (
+    select * from {{ ref('stg_marketplace__vehicle_states') }}
     where not has_blocking_issue
 ),
 
@@ -33,7 +51,11 @@ work_photos as (
             order by images.gallery_position asc nulls last, images.taken_at asc nulls last, images.image_id asc
         ) as photo_rank
     from {{ ref('stg_marketplace__vehicle_images') }} as images
-    where not images.has_blocking_issue and images.work_order_id is not null
+    cross join cutoff
+    where
+        not images.has_blocking_issue
+        and images.work_order_id is not null
+        and images.uploaded_at <= cutoff.cutoff_at
 ),
 
 photos_per_order as (
@@ -43,13 +65,15 @@ photos_per_order as (
         extract(epoch from max(taken_at) - min(taken_at)) / 3600.0 as photo_span_hours,
         jsonb_agg(
             jsonb_build_object(
-                'image_id', image_id,
-                'image_url', image_url,
+                'image_key', {{ pseudonymize('image_id', 'technician_package_image') }},
                 'category', image_category,
                 'position', gallery_position
             )
             order by photo_rank
-        ) filter (where photo_rank <= {{ var('technician_photos_per_order_limit') }}) as photos
+        ) filter (where photo_rank <= {{ var('technician_photos_per_order_limit') }}) as photos,
+        array_agg(image_id order by photo_rank) filter (
+            where photo_rank <= {{ var('technician_photos_per_order_limit') }}
+        ) as photo_image_ids
     from work_photos
     group by work_order_id
 ),
@@ -65,14 +89,25 @@ orders as (
         service_records.total_cost,
         service_records.mileage_at_service is not null as is_mileage_recorded,
         char_length(btrim(coalesce(service_records.description, ''))) as description_length,
-        vehicles.model_year,
-        vehicles.make,
-        vehicles.model
+        vehicle_at_job.model_year,
+        vehicle_at_job.make,
+        vehicle_at_job.model
     from service_records
     inner join technicians
         on service_records.technician_id = technicians.technician_id
-    left join vehicles
-        on service_records.vehicle_id = vehicles.vehicle_id
+    left join lateral (
+        {#- The vehicle as it was on the day of the job; its identity from the earliest state otherwise. #}
+        select
+            vehicle_states.model_year,
+            vehicle_states.make,
+            vehicle_states.model
+        from vehicle_states
+        where vehicle_states.vehicle_id = service_records.vehicle_id
+        order by
+            {{ valid_at('vehicle_states', 'service_records.performed_date::timestamptz') }} desc,
+            vehicle_states.valid_from asc
+        limit 1
+    ) as vehicle_at_job on true
 ),
 
 next_same_category_visits as (
@@ -89,12 +124,20 @@ next_same_category_visits as (
 comebacks as (
     select
         orders.work_order_id,
-        coalesce(
-            next_same_category_visits.next_same_category_date - orders.performed_date
-            between 1 and {{ rule_parameter('technician_experience', 'comeback_max_days') }},
-            false
-        ) as is_comeback_source
+        case
+            when
+                next_same_category_visits.next_same_category_date - orders.performed_date
+                between 1 and {{ rule_parameter('technician_experience', 'comeback_max_days') }}
+                then true
+            {#- No return yet, but the window is still open at the cutoff: undecided. #}
+            when
+                orders.performed_date + {{ rule_parameter('technician_experience', 'comeback_max_days') }}::integer
+                > cutoff.cutoff_date
+                then null
+            else false
+        end as is_comeback_source
     from orders
+    cross join cutoff
     inner join next_same_category_visits
         on orders.work_order_id = next_same_category_visits.work_order_id
 ),
@@ -118,6 +161,7 @@ final as (
             false
         ) as has_before_after_pair,
         coalesce(photos_per_order.photos, '[]'::jsonb) as photos,
+        coalesce(photos_per_order.photo_image_ids, array[]::uuid []) as photo_image_ids,
         comebacks.is_comeback_source,
         orders.performed_date - lag(orders.performed_date) over (
             partition by orders.technician_id

@@ -1,9 +1,13 @@
 {#
-    One owner profile package per owner with at least one clean holding: bounded garage and vehicle
-    photo samples, the garage (vehicles held now and before, makes, eras, value), holding periods,
-    trading, mileage and modification figures over all holdings, and the owner_type label. The owner
-    appears only as `owner_key`, a keyed hash (macro `pseudonymize`); the split is grouped by owner.
+    One owner profile package per owner with at least one clean holding by the package cutoff (var
+    package_cutoff, default the data's snapshot): bounded garage and vehicle photo samples, the garage
+    (vehicles held at the cutoff and before, makes, eras, value), holding periods, trading, mileage and
+    modification figures over all holdings, and the owner_type label, everything as of the cutoff.
+    Privacy survives linking: the owner, their vehicles and photos appear only as keyed pseudonyms of
+    this package's own key domains (macro pseudonymize); no date is in it (holding lengths are bands,
+    holding figures one decimal) and prices have two significant digits; the split is grouped by owner.
 #}
+{{ assert_pseudonym_key_is_safe() }}
 
 with
 
@@ -19,16 +23,15 @@ photos as (
     select * from {{ ref('int_owners_photos_sampled') }}
 ),
 
-snapshot as (
-    select max(loaded_at) as snapshot_at
-    from {{ ref('stg_marketplace__ownerships') }}
+cutoff as (
+    select {{ package_cutoff() }} as cutoff_at
 ),
 
 final as (
     select
         {{ pseudonymize('owners.owner_id', 'owner') }} as owner_key,
         {{ split_name('owners.owner_id') }} as split,
-        owners.last_activity_date,
+        date_trunc('month', owners.last_activity_date)::date as last_activity_month,
         jsonb_build_object(
             'owner_key', {{ pseudonymize('owners.owner_id', 'owner') }},
             'split', {{ split_name('owners.owner_id') }},
@@ -50,15 +53,15 @@ final as (
                 'distinct_makes', owners.distinct_make_count,
                 'makes', owners.makes,
                 'vehicles_by_era', owners.vehicles_by_era,
-                'value_estimate_held_now', owners.value_estimate_held_now,
+                'value_estimate_held_now', {{ round_to_significant('owners.value_estimate_held_now') }},
                 'vehicle_limit', {{ var('owner_vehicle_limit') }},
                 'vehicles', owners.vehicles
             ),
             'holding', jsonb_build_object(
                 'holding_count', owners.holding_count,
-                'median_holding_years', owners.median_holding_years,
-                'mean_holding_years', owners.mean_holding_years,
-                'median_completed_holding_years', owners.median_completed_holding_years,
+                'median_holding_years', round(owners.median_holding_years, 1),
+                'mean_holding_years', round(owners.mean_holding_years, 1),
+                'median_completed_holding_years', round(owners.median_completed_holding_years, 1),
                 'flipped_share', owners.flipped_share
             ),
             'trading', jsonb_build_object(
@@ -67,8 +70,8 @@ final as (
                 'sell_count', owners.sell_count,
                 'margin_count', owners.margin_count,
                 'median_resale_margin', owners.median_resale_margin,
-                'priced_purchase_total', owners.priced_purchase_total,
-                'priced_sale_total', owners.priced_sale_total
+                'priced_purchase_total', {{ round_to_significant('owners.priced_purchase_total') }},
+                'priced_sale_total', {{ round_to_significant('owners.priced_sale_total') }}
             ),
             'usage', jsonb_build_object(
                 'miles_per_year', owners.miles_per_year,
@@ -78,7 +81,7 @@ final as (
                 'service_records', owners.service_record_count,
                 'modification_records', owners.modification_record_count,
                 'restoration_records', owners.restoration_record_count,
-                'vehicle_years', owners.vehicle_years,
+                'vehicle_years', round(owners.vehicle_years, 1),
                 'modification_records_per_vehicle_year', owners.modification_records_per_vehicle_year,
                 'modification_record_share', owners.modification_record_share
             ),
@@ -88,12 +91,10 @@ final as (
             'rule_versions', jsonb_build_object(
                 'owner_type', labels.owner_type_rule_version,
                 'split', 'grouped_md5_bucket@1',
-                'owner_key', 'keyed_sha256@1'
+                'owner_key', 'hmac_sha256_session_key@2'
             ),
             'as_of', jsonb_build_object(
-                'first_acquired_date', owners.first_acquired_date,
-                'last_activity_date', owners.last_activity_date,
-                'snapshot_at', snapshot.snapshot_at
+                'cutoff_at', cutoff.cutoff_at
             )
         ) as package
     from owners
@@ -101,7 +102,7 @@ final as (
         on owners.owner_id = labels.owner_id
     inner join photos
         on owners.owner_id = photos.owner_id
-    cross join snapshot
+    cross join cutoff
 )
 
 select * from final

@@ -3,8 +3,12 @@
     `technician_work_history_limit` orders, each with at most `technician_photos_per_order_limit`
     photos), documentation patterns and experience over all their orders, and the two labels. The
     technician appears only as `technician_key`, a keyed hash (macro `pseudonymize`); no shop name,
-    certification text or description text reaches the package. The split is grouped by technician.
+    certification text or description text reaches the package; orders, vehicles and photos are keyed
+    pseudonyms of this package's own key domains, and no date is in it (years in the trade are whole
+    years). Everything as of the package cutoff
+    (var package_cutoff, default the data's snapshot). The split is grouped by technician.
 #}
+{{ assert_pseudonym_key_is_safe() }}
 
 with
 
@@ -20,7 +24,7 @@ final as (
     select
         {{ pseudonymize('technicians.technician_id', 'technician') }} as technician_key,
         {{ split_name('technicians.technician_id') }} as split,
-        technicians.last_order_date,
+        date_trunc('month', technicians.last_order_date)::date as last_order_month,
         jsonb_build_object(
             'technician_key', {{ pseudonymize('technicians.technician_id', 'technician') }},
             'split', {{ split_name('technicians.technician_id') }},
@@ -66,12 +70,10 @@ final as (
                 'documentation_consistency_score', labels.documentation_consistency_rule_version,
                 'skill_level', labels.skill_level_rule_version,
                 'split', 'grouped_md5_bucket@1',
-                'technician_key', 'keyed_sha256@1'
+                'technician_key', 'hmac_sha256_session_key@2'
             ),
             'as_of', jsonb_build_object(
-                'first_order_date', technicians.first_order_date,
-                'last_order_date', technicians.last_order_date,
-                'snapshot_at', technicians.snapshot_at
+                'cutoff_at', technicians.cutoff_at
             )
         ) as package
     from technicians

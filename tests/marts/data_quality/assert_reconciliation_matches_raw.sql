@@ -1,20 +1,30 @@
 -- Every figure of the reconciliation recounted from the raw tables themselves: rows that arrived,
 -- keys (current rows = clean + blocked), exact re-sends (superseded) and older states (history, for
--- tables delivered as a history of states). Nothing lost, nothing invented, nothing double counted.
-with raw_counts as (
+-- tables delivered as a history of states: a delivery that changes something against the one before
+-- it, in the order they became true, is a new state). Nothing lost, nothing invented, nothing counted
+-- twice.
+with
+
+raw_counts as (
     {%- for table in marketplace_tables() %}
+        {%- set valid_from = 'least(coalesce(raw.updated_at, raw._loaded_at), raw._loaded_at)' if table.table == 'vehicles' else 'raw._loaded_at' %}
         select
             '{{ table.table }}' as table_name,
             count(*) as raw_rows,
-            count(distinct raw.id) + (count(*) filter (where raw.id is null) > 0)::integer as raw_keys,
+            count(distinct changes.id) + (count(*) filter (where changes.id is null) > 0)::integer as raw_keys,
             {%- if table.states_model %}
-                {%- set valid_from = 'least(coalesce(raw.updated_at, raw._loaded_at), raw._loaded_at)' if table.table == 'vehicles' else 'raw._loaded_at' %}
-                count(distinct raw.id::text || '|' || {{ valid_from }}::text)
-                + (count(*) filter (where raw.id is null) > 0)::integer as raw_states
+                count(*) filter (where changes.changes_something) as raw_states
             {%- else %}
-                count(distinct raw.id) + (count(*) filter (where raw.id is null) > 0)::integer as raw_states
+                count(distinct changes.id) + (count(*) filter (where changes.id is null) > 0)::integer as raw_states
             {%- endif %}
-        from {{ source('marketplace', table.table) }} as raw
+        from (
+            select
+                raw.id,
+                (to_jsonb(raw) - '_loaded_at') is distinct from lag(to_jsonb(raw) - '_loaded_at') over (
+                    partition by raw.id order by {{ valid_from }}, raw._loaded_at
+                ) as changes_something
+            from {{ source('marketplace', table.table) }} as raw
+        ) as changes
         {%- if not loop.last %}
             union all
         {%- endif %}
