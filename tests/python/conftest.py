@@ -6,8 +6,11 @@ local throwaway warehouse (the tests create and drop their own databases there).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
+import secrets
 import sys
 import uuid
 from dataclasses import dataclass, field
@@ -27,6 +30,19 @@ SAMPLE_SEED = 20261126
 SAMPLE_DIRTY_RATE = 0.03
 TEST_DATABASE = "contextpack_pytest"
 TEST_SCHEMA = "pytest"
+# A secret pseudonym key of this test session only, handed to the server as the session setting the
+# project reads (never through Jinja): the tests then recompute every pseudonym independently.
+TEST_PSEUDONYM_KEY = f"pytest-{secrets.token_hex(16)}"
+
+
+def hmac_pseudonym(key: str, kind: str, raw_id) -> str:
+    """The pseudonym the project's macro pseudonymize computes, recomputed with Python's hmac."""
+    return hmac.new(key.encode(), f"{kind}:{raw_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def with_pseudonym_key(key: str, base: str | None = None) -> str:
+    """PGOPTIONS that set contextpack.pseudonym_key for every new session, keeping other options."""
+    return f"{base or ''} -c contextpack.pseudonym_key={key}".strip()
 
 
 @pytest.fixture(scope="session")
@@ -75,6 +91,7 @@ class BuiltProject:
     relations: dict[str, str] = field(default_factory=dict)
     generated: dict = field(default_factory=dict)
     build_result: object = None
+    pseudonym_key: str = TEST_PSEUDONYM_KEY
 
     def relation(self, name: str) -> str:
         return self.relations[name]
@@ -112,6 +129,7 @@ def built_project(warehouse_env) -> BuiltProject:
     os.environ["PGDATABASE"] = TEST_DATABASE
     os.environ["DBT_SCHEMA"] = TEST_SCHEMA
     os.environ["CONTEXTPACK_RAW_SCHEMA"] = "raw"
+    os.environ["PGOPTIONS"] = with_pseudonym_key(TEST_PSEUDONYM_KEY, os.environ.get("PGOPTIONS"))
     target_path = ROOT / "target" / "pytest"
     result = run_dbt(["build", "--quiet"], target_path)
     if not result.success:

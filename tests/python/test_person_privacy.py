@@ -1,0 +1,245 @@
+"""Privacy of the person-centred packages: keyed pseudonyms that survive linking, a key that stays secret.
+
+The attacker of these tests holds the exported packages and the raw tables, and joins every identifier
+and date a package holds to them (the linkage attack). Keys are recomputed here with Python's hmac, a
+computation independent of the SQL that made them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+
+import pytest
+from conftest import ROOT, hmac_pseudonym, run_dbt, with_pseudonym_key
+
+PERSON_MARTS = {
+    "technician_work_packages": {"key": "technician_key", "kind": "technician"},
+    "owner_profile_packages": {"key": "owner_key", "kind": "owner"},
+}
+# The models that compute a pseudonym, rebuilt with another key in a schema of their own.
+PSEUDONYMIZING_MODELS = [
+    "int_owners_garage_summarized",
+    "int_owners_photos_sampled",
+    "int_owners_labeled",
+    "owner_profile_packages",
+    "int_work_orders_documented",
+    "int_technicians_work_summarized",
+    "int_technicians_labeled",
+    "technician_work_packages",
+]
+DEVELOPMENT_KEY = "contextpack-DEVELOPMENT-ONLY-pseudonym-key"
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+PHONE = re.compile(r"\+[0-9][0-9 ().-]{7,17}[0-9]|(?:\([0-9]{3}\) ?|\b[0-9]{3}[ .-])[0-9]{3}[ .-][0-9]{4}\b")
+DATE = re.compile(r"^(?:18|19|20)\d\d-\d\d(?:-\d\d)?")
+IDENTIFIER_SHAPE = re.compile(r"^(?:[0-9a-f]{32}|[0-9a-f]{64}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})$")
+PLACEHOLDERS = {"unknown", "n/a", "none", "null", "not available"}
+# Paths that hold the same value in every package (the global cutoff), so they single nobody out.
+SHARED_PATHS = {("as_of", "cutoff_at")}
+
+
+def walk(value, path=()):
+    """Yield (path, scalar) for every scalar in a json value."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from walk(item, (*path, key))
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk(item, (*path, "[]"))
+    else:
+        yield path, value
+
+
+@pytest.fixture(scope="module")
+def packages(db, built_project) -> dict[str, list[tuple[str, str, dict]]]:
+    out = {}
+    for mart, spec in PERSON_MARTS.items():
+        rows = db.execute(f"select {spec['key']}, package::text from {built_project.relation(mart)}").fetchall()
+        out[mart] = [(key, text, json.loads(text)) for key, text in rows]
+    return out
+
+
+@pytest.mark.parametrize("mart", PERSON_MARTS)
+def test_no_personal_data_raw_ids_urls_or_dates_in_any_package(mart, packages, db):
+    users = db.execute("select id, username, email, phone from raw.users").fetchall()
+    literals = {text.lower().strip() for _, *values in users for text in values if text and len(text.strip()) >= 6}
+    # Hex-only strings cannot be told apart from the keys every package holds.
+    literals = {text for text in literals - PLACEHOLDERS if not re.fullmatch(r"[0-9a-f-]+", text)}
+    literal_pattern = re.compile("|".join(re.escape(text) for text in sorted(literals, key=len, reverse=True)))
+    for key, text, package in packages[mart]:
+        assert not EMAIL.search(text), f"e-mail address in {mart} package {key}"
+        assert not PHONE.search(text), f"phone number in {mart} package {key}"
+        found = literal_pattern.search(text.lower())
+        assert not found, f"raw username, e-mail or phone {found.group(0)!r} in {mart} package {key}"
+        for path, value in walk(package):
+            assert not path[-1].endswith("_id"), f"a raw id {path} in {mart} package {key}"
+            if isinstance(value, str) and path not in SHARED_PATHS:
+                assert not value.startswith(("http://", "https://")), f"a URL at {path} in {mart} package {key}"
+                assert not DATE.match(value), f"a date {value!r} at {path} in {mart} package {key}"
+
+
+def linking_ids(db) -> dict[str, set]:
+    """Every raw identifier an attacker could try to match, by what it identifies."""
+    return {
+        "user": {row[0] for row in db.execute("select id from raw.users")},
+        "technician": {row[0] for row in db.execute("select id from raw.technicians")},
+        "vehicle": {row[0] for row in db.execute("select id from raw.vehicles")},
+        "work_order": {row[0] for row in db.execute("select id from raw.service_records")},
+        "image": {str(row[0]) for row in db.execute("select id from raw.vehicle_images")},
+    }
+
+
+def attacker_dictionary(db) -> set[str]:
+    """What an attacker without the key can compute from raw ids: the ids, their plain hashes, and the
+    pseudonyms under the public development key."""
+    guesses: set[str] = set()
+    for what, ids in linking_ids(db).items():
+        for raw_id in ids:
+            text = str(raw_id)
+            guesses |= {text, hashlib.md5(text.encode()).hexdigest(), hashlib.sha256(text.encode()).hexdigest()}
+            for kind in ("owner", "technician", f"owner_package_{what}", f"technician_package_{what}"):
+                guesses.add(hmac_pseudonym(DEVELOPMENT_KEY, kind, raw_id))
+    return guesses
+
+
+def test_identifiers_are_keyed_pseudonyms_in_their_own_domains(packages, db, built_project):
+    key = built_project.pseudonym_key
+    ids = linking_ids(db)
+    owner_ids = {row[0] for row in db.execute("select owner_id from raw.ownerships")}
+    expected = {
+        "technician_key": {hmac_pseudonym(key, "technician", i) for i in ids["technician"]},
+        "owner_key": {hmac_pseudonym(key, "owner", i) for i in owner_ids},
+    }
+    domains = {
+        "owner_profile_packages": {
+            "vehicle_key": {hmac_pseudonym(key, "owner_package_vehicle", i) for i in ids["vehicle"]},
+            "image_key": {hmac_pseudonym(key, "owner_package_image", i) for i in ids["image"]},
+        },
+        "technician_work_packages": {
+            "vehicle_key": {hmac_pseudonym(key, "technician_package_vehicle", i) for i in ids["vehicle"]},
+            "image_key": {hmac_pseudonym(key, "technician_package_image", i) for i in ids["image"]},
+            "work_order_key": {hmac_pseudonym(key, "technician_package_work_order", i) for i in ids["work_order"]},
+        },
+    }
+    seen: dict[str, dict[str, set]] = {}
+    for mart, spec in PERSON_MARTS.items():
+        for person_key, _, package in packages[mart]:
+            assert person_key in expected[spec["key"]], f"{spec['key']} {person_key[:8]} is not a keyed pseudonym"
+            for path, value in walk(package):
+                if path[-1] in domains[mart]:
+                    assert value in domains[mart][path[-1]], f"{mart} {path}: not a pseudonym of its own domain"
+                    seen.setdefault(mart, {}).setdefault(path[-1], set()).add(value)
+    # Own domains: the same vehicle never carries the same key in the two marts.
+    owner_vehicles = seen.get("owner_profile_packages", {}).get("vehicle_key", set())
+    technician_vehicles = seen.get("technician_work_packages", {}).get("vehicle_key", set())
+    assert owner_vehicles and technician_vehicles
+    assert not owner_vehicles & technician_vehicles
+
+
+def test_linkage_attack_singles_out_few_people(packages, db):
+    """Join each package's identifiers and dates to the raw tables: fewer than 5% of people singled out."""
+    guesses = attacker_dictionary(db)
+    acquisition_dates = {}
+    for owner_id, acquired, disposed in db.execute("select owner_id, acquired_at, disposed_at from raw.ownerships"):
+        acquisition_dates.setdefault(owner_id, Counter()).update(str(d) for d in (acquired, disposed) if d)
+    work_dates = {}
+    for technician_id, performed in db.execute("select technician_id, performed_at from raw.service_records"):
+        work_dates.setdefault(technician_id, Counter()).update([str(performed)])
+    people_dates = {"owner_profile_packages": acquisition_dates, "technician_work_packages": work_dates}
+    for mart in PERSON_MARTS:
+        singled_out = 0
+        for _, _, package in packages[mart]:
+            values = [(path, value) for path, value in walk(package) if path not in SHARED_PATHS]
+            identifiers = [
+                str(value)
+                for path, value in values
+                if path[-1].endswith(("_key", "_id")) or (isinstance(value, str) and IDENTIFIER_SHAPE.match(value))
+            ]
+            if any(value in guesses for value in identifiers):
+                singled_out += 1
+                continue
+            dates = Counter(value for _, value in values if isinstance(value, str) and DATE.match(value))
+            if dates:
+                candidates = [
+                    person
+                    for person, theirs in people_dates[mart].items()
+                    if all(sum(n for d, n in theirs.items() if d.startswith(date)) >= k for date, k in dates.items())
+                ]
+                singled_out += len(candidates) == 1
+        share = singled_out / len(packages[mart])
+        print(f"{mart}: linkage attack singles out {singled_out} of {len(packages[mart])} ({share:.1%})")
+        assert share < 0.05
+
+
+def test_changing_the_key_changes_every_pseudonym(db, built_project):
+    """Rebuild the pseudonymizing models with another key beside the originals (deferring their inputs)."""
+    import os
+
+    other_key = built_project.pseudonym_key + "-rotated"
+    saved = {name: os.environ.get(name) for name in ("PGOPTIONS", "DBT_SCHEMA")}
+    os.environ["PGOPTIONS"] = with_pseudonym_key(other_key)
+    os.environ["DBT_SCHEMA"] = "pytest_rekeyed"
+    try:
+        deferred = ["--defer", "--state", str(built_project.target_path)]
+        result = run_dbt(
+            ["run", "--quiet", "--select", *PSEUDONYMIZING_MODELS, *deferred], ROOT / "target" / "pytest_rekeyed"
+        )
+    finally:
+        for name, value in saved.items():
+            os.environ[name] = value
+    assert result.success, f"rebuild with another key failed: {result.exception}"
+    for mart, spec in PERSON_MARTS.items():
+        before = {row[0] for row in db.execute(f"select {spec['key']} from {built_project.relation(mart)}")}
+        after = {row[0] for row in db.execute(f'select {spec["key"]} from "pytest_rekeyed"."{mart}"')}
+        assert len(before) == len(after) > 0 and not before & after, f"{mart}: rotating the key left keys unchanged"
+        nested_before = " ".join(r[0] for r in db.execute(f"select package::text from {built_project.relation(mart)}"))
+        nested_after = {
+            value
+            for (text,) in db.execute(f'select package::text from "pytest_rekeyed"."{mart}"')
+            for path, value in walk(json.loads(text))
+            if path[-1].endswith("_key") and isinstance(value, str) and IDENTIFIER_SHAPE.match(value)
+        }
+        assert not any(value in nested_before for value in nested_after), f"{mart}: a nested key survived rotation"
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        ("-c contextpack.local_warehouse=off", "is not set"),
+        (f"-c contextpack.local_warehouse=off -c contextpack.pseudonym_key={DEVELOPMENT_KEY}", "development key"),
+    ],
+    ids=["no key outside the local warehouse", "development key outside the local warehouse"],
+)
+def test_person_marts_refuse_an_unsafe_key(options, says, built_project):
+    import os
+
+    saved = {name: os.environ.get(name) for name in ("PGOPTIONS", "DBT_SCHEMA")}
+    os.environ["PGOPTIONS"] = options
+    os.environ["DBT_SCHEMA"] = "pytest_refused"
+    try:
+        deferred = ["--defer", "--state", str(built_project.target_path)]
+        result = run_dbt(
+            ["run", "--quiet", "--select", "owner_profile_packages", *deferred], ROOT / "target" / "pytest_refused"
+        )
+    finally:
+        for name, value in saved.items():
+            os.environ[name] = value
+    assert not result.success
+    messages = " ".join(str(getattr(r, "message", "")) for r in (getattr(result.result, "results", None) or []))
+    messages += str(result.exception or "")
+    assert "contextpack.pseudonym_key" in messages and says in messages, messages[:500]
+
+
+def test_the_key_never_lands_in_a_file(built_project):
+    """dbt writes compiled SQL, manifests and logs: none may hold the key."""
+    key = built_project.pseudonym_key.encode()
+    leaks = [
+        str(path)
+        for folder in (built_project.target_path, ROOT / "logs")
+        if folder.exists()
+        for path in folder.rglob("*")
+        if path.is_file() and key in path.read_bytes()
+    ]
+    assert not leaks, f"the pseudonym key is written in {leaks[:5]}"
