@@ -165,47 +165,70 @@ def build_histories(
     draws: VehicleDraws,
 ) -> Histories:
     n = len(kind)
-    out = _Columns()
+    builder = _HistoryBuilder(as_of, users, pools)
     current_owner = np.full(n, -1, dtype=np.int64)
     created_at = np.zeros(n, dtype=np.int64)
     updated_at = np.zeros(n, dtype=np.int64)
-    current_year = as_of_year(as_of)
     for v in range(n):
-        u = draws.uniform[v]
-        picks = draws.integer[v]
-        manufactured = int(manufactured_at[v])
+        uniforms = draws.uniform[v]
         if bare[v]:
-            created_at[v], updated_at[v] = _bare_record_times(u, as_of)
+            created_at[v], updated_at[v] = _bare_record_times(uniforms, as_of)
             continue
-        sequence = _listing_sequence(u, int(planned_listings[v]), manufactured, as_of)
-        ends = _listing_ends(sequence, u)
-        first_acquired = _first_acquired(u, sequence, manufactured, year[v], as_of)
-        transfers = _private_sales_before_listing(u, picks, first_acquired, sequence, as_of)
-        consigned = _consignments_and_sales(u, picks, sequence, ends, transfers, first_acquired)
-        first_via = (
-            VIA_UNKNOWN if picks[I_VIN_CHECK] % 3 == 0 else (VIA_DEALER if year[v] >= current_year - 3 else VIA_PRIVATE)
+        current_owner[v], created_at[v], updated_at[v] = builder.add_vehicle(
+            v, kind[v], year[v], int(manufactured_at[v]), int(planned_listings[v]), uniforms, draws.integer[v]
         )
-        segment_starts = [first_acquired] + [t.time for t in transfers]
-        vias = [first_via] + [t.via for t in transfers]
-        roles = [ROLE_ORDINARY] + [t.role for t in transfers]
-        seller_segment = _seller_segments(sequence, segment_starts)
-        start_mileage = _mileage_at_first_acquisition(u, kind[v], year[v], first_acquired, manufactured)
-        segment_rows, current_owner[v] = _add_owners(
-            out,
-            v,
-            u,
-            picks,
-            kind[v],
-            users,
-            pools,
-            sequence,
-            seller_segment,
-            segment_starts,
-            vias,
-            roles,
-            start_mileage,
-            as_of,
+    ownerships = _ownership_arrays(builder.out)
+    listings = _listing_arrays(builder.out, ownerships)
+    return Histories(listings, ownerships, current_owner, created_at, updated_at)
+
+
+class OwnershipChain(NamedTuple):
+    """A vehicle's ownership segments, oldest first: when each began, how, and why."""
+
+    starts: list[int]
+    vias: list[int]
+    roles: list[int]
+
+    def span(self, k: int, as_of: int) -> tuple[int, int, float]:
+        """(acquired, disposed or OPEN, years owned up to the disposal or the extract) of segment k."""
+        acquired = self.starts[k]
+        disposed = self.starts[k + 1] if k + 1 < len(self.starts) else OPEN
+        return acquired, disposed, ((disposed if disposed != OPEN else as_of) - acquired) / YEAR
+
+
+class _HistoryBuilder:
+    """Appends each vehicle's listings and ownership rows to row-wise columns."""
+
+    def __init__(self, as_of: int, users: Users, pools: OwnerPools):
+        self.as_of = as_of
+        self.current_year = as_of_year(as_of)
+        self.users = users
+        self.pools = pools
+        self.out = _Columns()
+
+    def add_vehicle(
+        self, v: int, kind, year, manufactured: int, planned: int, uniforms: np.ndarray, picks: np.ndarray
+    ) -> tuple[int, int, int]:
+        """Append vehicle v's history; returns (current owner, record created_at, record updated_at)."""
+        sequence = _listing_sequence(uniforms, planned, manufactured, self.as_of)
+        ends = _listing_ends(sequence, uniforms)
+        first_acquired = _first_acquired(uniforms, sequence, manufactured, year, self.as_of)
+        transfers = _private_sales_before_listing(uniforms, picks, first_acquired, sequence, self.as_of)
+        consigned = _consignments_and_sales(uniforms, picks, sequence, ends, transfers, first_acquired)
+        if picks[I_VIN_CHECK] % 3 == 0:
+            first_via = VIA_UNKNOWN
+        else:
+            first_via = VIA_DEALER if year >= self.current_year - 3 else VIA_PRIVATE  # nearly new: from a dealer
+        chain = OwnershipChain(
+            starts=[first_acquired] + [t.time for t in transfers],
+            vias=[first_via] + [t.via for t in transfers],
+            roles=[ROLE_ORDINARY] + [t.role for t in transfers],
         )
+        seller_segment = _seller_segments(sequence, chain.starts)
+        owners = self._pick_owners(uniforms, picks, sequence, seller_segment, chain)
+        start_mileage = _mileage_at_first_acquisition(uniforms, kind, year, first_acquired, manufactured)
+        segment_rows = self._append_ownerships(v, kind, picks, chain, owners, start_mileage)
+        out = self.out
         for j, listing in enumerate(sequence):
             out.listing_vehicle.append(v)
             out.listing_start.append(listing.start)
@@ -213,22 +236,84 @@ def build_histories(
             out.listing_status.append(listing.status)
             out.listing_consigned.append(consigned[j])
             out.listing_seller_ownership.append(segment_rows[seller_segment[j]])
-            out.listing_winner_ownership.append(
-                _winner_ownership(listing.status, ends[j], segment_starts, roles, segment_rows)
-            )
-        created_at[v], updated_at[v] = _record_times(u, sequence, ends, as_of)
-    ownerships = _ownership_arrays(out)
-    listings = _listing_arrays(out, ownerships)
-    return Histories(listings, ownerships, current_owner, created_at, updated_at)
+            out.listing_winner_ownership.append(_winner_ownership(listing.status, ends[j], chain, segment_rows))
+        created, updated = _record_times(uniforms, sequence, ends, self.as_of)
+        return owners[-1], created, updated
+
+    def _pick_owners(
+        self,
+        uniforms: np.ndarray,
+        picks: np.ndarray,
+        sequence: list[PlannedListing],
+        seller_segment: list[int],
+        chain: OwnershipChain,
+    ) -> list[int]:
+        """An owner (0-based user) per segment, from the pool that fits the segment (``_owner_key``).
+
+        An owner who sells on the marketplace must have joined by the listing's start, an auction winner
+        by the win; consecutive owners differ.
+        """
+        owners: list[int] = []
+        previous_owner = -1
+        for k in range(len(chain.starts)):
+            acquired, _disposed, years_owned = chain.span(k, self.as_of)
+            uniform = _owner_uniform(picks, k)
+            key = _owner_key(chain.roles[k], years_owned, (uniforms[U_OWNER_ARCHETYPE] + 0.381966 * k) % 1.0)
+            joined_before = None
+            listed = [j for j in range(len(sequence)) if seller_segment[j] == k]
+            if listed:
+                joined_before = sequence[listed[0]].start
+            elif chain.roles[k] == ROLE_AUCTION_WIN:
+                joined_before = acquired
+            owner = self.pools.pick(key, uniform, joined_before)
+            if owner == previous_owner:
+                owner = self.pools.pick(key, (uniform + 0.5) % 1.0, joined_before)
+                if owner == previous_owner:
+                    owner = (owner + 1) % self.users.n
+            owners.append(owner)
+            previous_owner = owner
+        return owners
+
+    def _append_ownerships(
+        self, v: int, kind, picks: np.ndarray, chain: OwnershipChain, owners: list[int], mileage: float
+    ) -> list[int]:
+        """Append the ownership rows, the odometer growing at each owner's rate; returns their row numbers."""
+        out = self.out
+        rows = []
+        for k, owner in enumerate(owners):
+            acquired, disposed, years_owned = chain.span(k, self.as_of)
+            archetype = int(self.users.archetype[owner])
+            rate = 0.0
+            if kind != KIND_NON_VEHICLE:
+                variation = math.exp(0.5 * (((_owner_uniform(picks, k) * 7.31) % 1.0) - 0.5) * 2)
+                rate = MILES_PER_YEAR[archetype] * variation
+                if kind == KIND_MOTORCYCLE:
+                    rate *= 0.3
+            out.owner_vehicle.append(v)
+            out.owner.append(owner)
+            out.owner_archetype.append(archetype)
+            out.owner_acquired.append(acquired)
+            out.owner_disposed.append(disposed)
+            out.owner_via.append(chain.vias[k])
+            out.owner_rate.append(rate)
+            out.owner_start_mileage.append(mileage)
+            rows.append(len(out.owner_vehicle) - 1)
+            mileage += rate * years_owned if disposed != OPEN else 0.0
+        return rows
 
 
-def _bare_record_times(u: np.ndarray, as_of: int) -> tuple[int, int]:
+def _owner_uniform(picks: np.ndarray, k: int) -> float:
+    """The uniform behind segment k's owner pick (and their mileage variation): golden-ratio steps."""
+    return (float(picks[I_OWNER] % 1000003) / 1000003.0 + 0.618034 * k) % 1.0
+
+
+def _bare_record_times(uniforms: np.ndarray, as_of: int) -> tuple[int, int]:
     """A vehicle record with no listing: created any time since 2015, updated some time after."""
-    created = JAN_1_2015 + int(u[U_CREATED] * (as_of - DAY - JAN_1_2015))
-    return created, created + int(u[U_UPDATED] * (as_of - 60 - created))
+    created = JAN_1_2015 + int(uniforms[U_CREATED] * (as_of - DAY - JAN_1_2015))
+    return created, created + int(uniforms[U_UPDATED] * (as_of - 60 - created))
 
 
-def _listing_sequence(u: np.ndarray, planned: int, manufactured: int, as_of: int) -> list[PlannedListing]:
+def _listing_sequence(uniforms: np.ndarray, planned: int, manufactured: int, as_of: int) -> list[PlannedListing]:
     """The vehicle's listings, oldest first: the latest is placed in time, earlier ones before it.
 
     An earlier listing that did not sell is relisted within weeks; one that sold comes back years later.
@@ -236,7 +321,7 @@ def _listing_sequence(u: np.ndarray, planned: int, manufactured: int, as_of: int
     """
     if not planned:
         return []
-    status_pick = u[U_LATEST_STATUS]
+    status_pick = uniforms[U_LATEST_STATUS]
     if status_pick < 0.72:
         status = STATUS_SOLD
     elif status_pick < 0.885:
@@ -245,24 +330,24 @@ def _listing_sequence(u: np.ndarray, planned: int, manufactured: int, as_of: int
         status = STATUS_WITHDRAWN
     else:
         status = STATUS_LIVE
-    duration_pick = u[U_LATEST_DURATION]
+    duration_pick = uniforms[U_LATEST_DURATION]
     duration = 7 * DAY if duration_pick < 0.85 else (5, 10, 14)[int(duration_pick * 1000) % 3] * DAY
     if status == STATUS_LIVE:
-        start = as_of - 3600 - int(u[U_LATEST_START] * (duration - 3 * 3600))
+        start = as_of - 3600 - int(uniforms[U_LATEST_START] * (duration - 3 * 3600))
     else:
-        start = JAN_1_2015 + int((u[U_LATEST_START] ** 0.55) * (as_of - 8 * DAY - JAN_1_2015))
+        start = JAN_1_2015 + int((uniforms[U_LATEST_START] ** 0.55) * (as_of - 8 * DAY - JAN_1_2015))
     sequence = [PlannedListing(max(start, manufactured + 60 * DAY), duration, status)]
     for j in range(planned - 1):
-        status_pick = u[U_EARLIER_STATUS + j]
+        status_pick = uniforms[U_EARLIER_STATUS + j]
         if status_pick < 0.55:
             status = STATUS_SOLD
         elif status_pick < 0.93:
             status = STATUS_RESERVE_NOT_MET
         else:
             status = STATUS_WITHDRAWN
-        gap_pick = u[U_EARLIER_GAP + j]
+        gap_pick = uniforms[U_EARLIER_GAP + j]
         gap = (20 + int(gap_pick * 100)) * DAY if status != STATUS_SOLD else int((1 + gap_pick * 5) * YEAR)
-        duration = 7 * DAY if u[U_EARLIER_DURATION + j] < 0.85 else 10 * DAY
+        duration = 7 * DAY if uniforms[U_EARLIER_DURATION + j] < 0.85 else 10 * DAY
         start = sequence[0].start - gap - duration
         if start < JAN_1_2015 or start < manufactured + 60 * DAY:
             break
@@ -270,41 +355,41 @@ def _listing_sequence(u: np.ndarray, planned: int, manufactured: int, as_of: int
     return sequence
 
 
-def _listing_ends(sequence: list[PlannedListing], u: np.ndarray) -> list[int]:
+def _listing_ends(sequence: list[PlannedListing], uniforms: np.ndarray) -> list[int]:
     """End times: -1 while live; a withdrawn listing ends early, after at least a day."""
     ends = []
     for listing in sequence:
         if listing.status == STATUS_LIVE:
             ends.append(-1)
         elif listing.status == STATUS_WITHDRAWN:
-            ends.append(listing.start + int(DAY + (listing.duration - 1.5 * DAY) * u[U_WITHDRAWN_AFTER]))
+            ends.append(listing.start + int(DAY + (listing.duration - 1.5 * DAY) * uniforms[U_WITHDRAWN_AFTER]))
         else:
             ends.append(listing.start + listing.duration)
     return ends
 
 
-def _first_acquired(u: np.ndarray, sequence: list[PlannedListing], manufactured: int, year, as_of: int) -> int:
+def _first_acquired(uniforms: np.ndarray, sequence: list[PlannedListing], manufactured: int, year, as_of: int) -> int:
     """When the first known owner got it: between the build date and 90 days before the first listing
     (modern cars skew towards their build date, older cars are found any time)."""
     first_listing = sequence[0].start if sequence else as_of
     latest = first_listing - 90 * DAY
     if latest <= manufactured:
         return manufactured
-    fraction = u[U_FIRST_ACQUIRED] ** 2 if year >= 1990 else u[U_FIRST_ACQUIRED]
+    fraction = uniforms[U_FIRST_ACQUIRED] ** 2 if year >= 1990 else uniforms[U_FIRST_ACQUIRED]
     return manufactured + int(fraction * (latest - manufactured))
 
 
 def _private_sales_before_listing(
-    u: np.ndarray, picks: np.ndarray, first_acquired: int, sequence: list[PlannedListing], as_of: int
+    uniforms: np.ndarray, picks: np.ndarray, first_acquired: int, sequence: list[PlannedListing], as_of: int
 ) -> list[Transfer]:
     """Zero to three off-marketplace changes of owner, if there are over two years to place them in."""
     first_listing = sequence[0].start if sequence else as_of
-    count_pick = u[U_PRE_LISTING_TRANSFERS]
+    count_pick = uniforms[U_PRE_LISTING_TRANSFERS]
     count = 0 if count_pick < 0.75 else 1 if count_pick < 0.95 else 2 if count_pick < 0.99 else 3
     room = (first_listing - 30 * DAY) - first_acquired
     transfers = []
     if room > 2 * 365 * DAY:
-        time_picks = (u[U_TRANSFER_TIME], u[U_TRANSFER_TIME + 1], u[U_TRANSFER_TIME + 2])[:count]
+        time_picks = (uniforms[U_TRANSFER_TIME], uniforms[U_TRANSFER_TIME + 1], uniforms[U_TRANSFER_TIME + 2])[:count]
         for t in sorted(int(first_acquired + room * x) for x in time_picks):
             how = picks[I_TEXT]
             via = VIA_INHERITANCE if how % 10 == 0 else (VIA_PRIVATE if how % 3 else VIA_DEALER)
@@ -313,7 +398,7 @@ def _private_sales_before_listing(
 
 
 def _consignments_and_sales(
-    u: np.ndarray,
+    uniforms: np.ndarray,
     picks: np.ndarray,
     sequence: list[PlannedListing],
     ends: list[int],
@@ -330,11 +415,11 @@ def _consignments_and_sales(
     for j, listing in enumerate(sequence):
         last_change = transfers[-1].time if transfers else first_acquired
         is_consigned = False
-        if u[U_CONSIGNED - (j % 3)] < 0.30:
+        if uniforms[U_CONSIGNED - (j % 3)] < 0.30:
             if consigned and consigned[-1] and sequence[j - 1].status != STATUS_SOLD:
                 is_consigned = True
             else:
-                bought = listing.start - int((20 + 220 * u[U_DEALER_LEAD_TIME]) * DAY)
+                bought = listing.start - int((20 + 220 * uniforms[U_DEALER_LEAD_TIME]) * DAY)
                 if bought > last_change + 30 * DAY:
                     via = VIA_DEALER if picks[I_VIN] % 2 else VIA_PRIVATE
                     transfers.append(Transfer(bought, via, ROLE_DEALER_PURCHASE))
@@ -356,11 +441,11 @@ def _seller_segments(sequence: list[PlannedListing], segment_starts: list[int]) 
     return segments
 
 
-def _mileage_at_first_acquisition(u: np.ndarray, kind, year, first_acquired: int, manufactured: int) -> float:
+def _mileage_at_first_acquisition(uniforms: np.ndarray, kind, year, first_acquired: int, manufactured: int) -> float:
     """Miles driven from the build date to the first known owner (none for non-vehicle lots)."""
     if kind == KIND_NON_VEHICLE:
         return 0.0
-    rate = (4000.0 if year >= 1990 else 2500.0) * math.exp(0.6 * (u[U_MILEAGE_RATE] - 0.5) * 2)
+    rate = (4000.0 if year >= 1990 else 2500.0) * math.exp(0.6 * (uniforms[U_MILEAGE_RATE] - 0.5) * 2)
     if kind == KIND_MOTORCYCLE:
         rate *= 0.3
     return max(0.0, (first_acquired - manufactured) / YEAR) * rate
@@ -378,88 +463,26 @@ def _owner_key(role: int, years_owned: float, archetype_pick: float) -> int | st
     return COLLECTOR if archetype_pick < 0.6 else DRIVER if archetype_pick < 0.85 else BUILDER
 
 
-def _add_owners(
-    out: _Columns,
-    v: int,
-    u: np.ndarray,
-    picks: np.ndarray,
-    kind,
-    users: Users,
-    pools: OwnerPools,
-    sequence: list[PlannedListing],
-    seller_segment: list[int],
-    segment_starts: list[int],
-    vias: list[int],
-    roles: list[int],
-    mileage: float,
-    as_of: int,
-) -> tuple[list[int], int]:
-    """Pick an owner per segment and append the ownership rows; returns their row numbers and the last owner.
-
-    An owner who sells on the marketplace must have joined by the listing's start, an auction winner by the
-    win; consecutive owners differ. Mileage accrues at the owner's rate while they keep the vehicle.
-    """
-    n_segments = len(segment_starts)
-    rows = []
-    previous_owner = -1
-    owner_pick = float(picks[I_OWNER] % 1000003) / 1000003.0
-    for k in range(n_segments):
-        acquired = segment_starts[k]
-        disposed = segment_starts[k + 1] if k + 1 < n_segments else OPEN
-        years_owned = ((disposed if disposed != OPEN else as_of) - acquired) / YEAR
-        uniform = (owner_pick + 0.618034 * k) % 1.0
-        key = _owner_key(roles[k], years_owned, (u[U_OWNER_ARCHETYPE] + 0.381966 * k) % 1.0)
-        joined_before = None
-        listed = [j for j in range(len(sequence)) if seller_segment[j] == k]
-        if listed:
-            joined_before = sequence[listed[0]].start
-        elif roles[k] == ROLE_AUCTION_WIN:
-            joined_before = acquired
-        owner = pools.pick(key, uniform, joined_before)
-        if owner == previous_owner:
-            owner = pools.pick(key, (uniform + 0.5) % 1.0, joined_before)
-            if owner == previous_owner:
-                owner = (owner + 1) % users.n
-        previous_owner = owner
-        archetype = int(users.archetype[owner])
-        rate = 0.0
-        if kind != KIND_NON_VEHICLE:
-            rate = MILES_PER_YEAR[archetype] * math.exp(0.5 * (((uniform * 7.31) % 1.0) - 0.5) * 2)
-            if kind == KIND_MOTORCYCLE:
-                rate *= 0.3
-        out.owner_vehicle.append(v)
-        out.owner.append(owner)
-        out.owner_archetype.append(archetype)
-        out.owner_acquired.append(acquired)
-        out.owner_disposed.append(disposed)
-        out.owner_via.append(vias[k])
-        out.owner_rate.append(rate)
-        out.owner_start_mileage.append(mileage)
-        rows.append(len(out.owner_vehicle) - 1)
-        mileage += rate * years_owned if disposed != OPEN else 0.0
-    return rows, previous_owner
-
-
-def _winner_ownership(status: int, end: int, segment_starts: list[int], roles: list[int], rows: list[int]) -> int:
+def _winner_ownership(status: int, end: int, chain: OwnershipChain, rows: list[int]) -> int:
     """The ownership row a sold listing starts (the winner's), -1 if it did not sell."""
     if status != STATUS_SOLD:
         return -1
     return next(
-        (rows[k] for k in range(len(segment_starts)) if roles[k] == ROLE_AUCTION_WIN and segment_starts[k] == end),
+        (rows[k] for k in range(len(chain.starts)) if chain.roles[k] == ROLE_AUCTION_WIN and chain.starts[k] == end),
         -1,
     )
 
 
-def _record_times(u: np.ndarray, sequence: list[PlannedListing], ends: list[int], as_of: int) -> tuple[int, int]:
+def _record_times(uniforms: np.ndarray, sequence: list[PlannedListing], ends: list[int], as_of: int) -> tuple[int, int]:
     """The vehicle record is created days before its first listing and updated after its last event."""
     if sequence:
-        created = sequence[0].start - int((3 + 27 * u[U_CREATED]) * DAY)
+        created = sequence[0].start - int((3 + 27 * uniforms[U_CREATED]) * DAY)
         last_event = max(max(ends), sequence[-1].start)
     else:
         earliest = JAN_1_2015 - 180 * DAY
-        created = earliest + int(u[U_CREATED] * (as_of - DAY - earliest))
+        created = earliest + int(uniforms[U_CREATED] * (as_of - DAY - earliest))
         last_event = created
-    return created, min(as_of - 60, max(created, last_event) + int(u[U_UPDATED] * 2 * DAY))
+    return created, min(as_of - 60, max(created, last_event) + int(uniforms[U_UPDATED] * 2 * DAY))
 
 
 def reported_mileage(
@@ -521,10 +544,10 @@ def _listing_arrays(out: _Columns, ownerships: Ownerships) -> Listings:
     if n:
         seller = ownerships.owner[seller_ownership]
         winner = np.where(winner_ownership >= 0, ownerships.owner[np.maximum(winner_ownership, 0)], -1)
-        s = seller_ownership
+        seller_rows = seller_ownership
         mileage = (
-            ownerships.start_mileage[s]
-            + ownerships.mileage_rate[s] * np.maximum(0, start - ownerships.acquired_at[s]) / YEAR
+            ownerships.start_mileage[seller_rows]
+            + ownerships.mileage_rate[seller_rows] * np.maximum(0, start - ownerships.acquired_at[seller_rows]) / YEAR
         ).astype(np.int64)
     else:
         seller = np.zeros(0, dtype=np.int64)

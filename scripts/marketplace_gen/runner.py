@@ -295,6 +295,7 @@ def _copy_items(
             progress(table, stats.get(table, 0), time.perf_counter() - started)
 
 
-def _stderr_progress(table: str, rows: int, seconds: float) -> None:
+def print_progress(table: str, rows: int, seconds: float) -> None:
+    """A ProgressCallback for terminals: one line per table on stderr."""
     if sys.stderr.isatty():
         print(f"  {table:<22} {rows:>12,} rows  {seconds:6.1f}s", file=sys.stderr)

@@ -44,8 +44,9 @@ from .world import World
 ListingDefectPlan = dict[str, np.ndarray]  # defect kind -> listing rows that carry it
 
 
-def _id_text(x) -> str:
-    return str(int(x))
+def _id_text(value) -> str:
+    """An integer as COPY text (numpy or Python int)."""
+    return str(int(value))
 
 
 def with_loaded_at(

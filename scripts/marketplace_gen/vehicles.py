@@ -230,7 +230,7 @@ def text_attributes(identity: VehicleIdentity, draws: VehicleDraws) -> VehicleTe
 def _text_of_vehicle(identity: VehicleIdentity, draws: VehicleDraws, v: int) -> tuple:
     """(make, canonical make, model, short name, trim, colour, interior, gearbox, manual, engine, body,
     drivetrain, VIN) of one vehicle."""
-    u = draws.uniform[v]
+    uniforms = draws.uniform[v]
     text_pick = int(draws.integer[v, I_TEXT])
     kind = identity.kind[v]
     if kind == KIND_NON_VEHICLE:
@@ -243,23 +243,25 @@ def _text_of_vehicle(identity: VehicleIdentity, draws: VehicleDraws, v: int) -> 
         make, model, _first, _last, _price, body = C.MODELS[identity.model_index[v]]
     year = int(identity.year[v])
     trims = C.TRIMS.get(model)
-    trim = trims[text_pick % len(trims)] if trims and u[U_HAS_TRIM] < 0.6 else None
+    trim = trims[text_pick % len(trims)] if trims and uniforms[U_HAS_TRIM] < 0.6 else None
     color = C.COLORS[(text_pick >> 3) % len(C.COLORS)]
-    interior = C.INTERIOR_COLORS[(text_pick >> 9) % len(C.INTERIOR_COLORS)] if u[U_HAS_INTERIOR_COLOR] > 0.15 else None
+    interior = (
+        C.INTERIOR_COLORS[(text_pick >> 9) % len(C.INTERIOR_COLORS)] if uniforms[U_HAS_INTERIOR_COLOR] > 0.15 else None
+    )
     manual_share = 0.75 if year < 1980 else 0.55 if year < 2000 else 0.4
-    manual = bool(kind == KIND_MOTORCYCLE or u[U_MANUAL] < manual_share)
+    manual = bool(kind == KIND_MOTORCYCLE or uniforms[U_MANUAL] < manual_share)
     gearbox = _gearbox(manual, text_pick, year, make)
     if kind == KIND_MOTORCYCLE:
         engines = MOTORCYCLE_ENGINES
     else:
         engines = C.MAKE_ENGINES.get(make) or C.ENGINES["old" if year < 1980 else "mid" if year < 2005 else "new"]
-    engine = engines[(text_pick >> 17) % len(engines)] if u[U_HAS_ENGINE] > 0.1 else None
+    engine = engines[(text_pick >> 17) % len(engines)] if uniforms[U_HAS_ENGINE] > 0.1 else None
     drivetrain: str | None = "4WD" if body in ("SUV", "Pickup") else ("RWD" if text_pick % 5 else "rear-wheel drive")
     if kind == KIND_MOTORCYCLE:
         drivetrain = None
-    vin_missing = u[U_VIN_MISSING] < (0.15 if year < 1981 else 0.04)
+    vin_missing = uniforms[U_VIN_MISSING] < (0.15 if year < 1981 else 0.04)
     return (
-        _spelling(make, u[U_MAKE_SPELLING]),
+        _spelling(make, uniforms[U_MAKE_SPELLING]),
         make,
         model,
         model,
@@ -269,8 +271,8 @@ def _text_of_vehicle(identity: VehicleIdentity, draws: VehicleDraws, v: int) -> 
         gearbox,
         manual,
         engine,
-        body if u[U_HAS_BODY_STYLE] > 0.05 else None,
-        drivetrain if u[U_HAS_DRIVETRAIN] > 0.2 else None,
+        body if uniforms[U_HAS_BODY_STYLE] > 0.05 else None,
+        drivetrain if uniforms[U_HAS_DRIVETRAIN] > 0.2 else None,
         None if vin_missing else _vin(int(draws.integer[v, I_VIN]), year, int(draws.integer[v, I_VIN_CHECK])),
     )
 
@@ -306,10 +308,10 @@ def _vin(pick: int, year: int, check_pick: int) -> str:
     """A 17-character VIN from 1981 on; before that a shorter chassis number, sometimes with a letter."""
     if year >= 1981:
         chars = []
-        x = pick
+        remaining = pick
         for _ in range(17):
-            chars.append(VIN_ALPHABET[x % len(VIN_ALPHABET)])
-            x = x // len(VIN_ALPHABET) if x > 33 else x * 7919 + check_pick
+            chars.append(VIN_ALPHABET[remaining % len(VIN_ALPHABET)])
+            remaining = remaining // len(VIN_ALPHABET) if remaining > 33 else remaining * 7919 + check_pick
         return "".join(chars)
     length = 5 + check_pick % 7
     digits = str(pick * 1000003 + check_pick)[-length:].rjust(length, "0")
