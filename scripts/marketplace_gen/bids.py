@@ -65,11 +65,34 @@ def bids_chunk(
     bidder = np.where(bidder == seller, (bidder + 1) % users.n, bidder)
     winning = (position == bids_per_listing[parent] - 1) & (listings.winner[listing] >= 0)
     bidder[winning] = listings.winner[listing][winning]
-    ids = first_row + 1 + np.arange(n, dtype=np.int64)
-    listing_id = listings.ids[listing].copy()
-    amount_null = np.zeros(n, dtype=bool)
-    # defects
-    rows, kinds = plan.in_chunk(first_row, n)
+    columns = dict(
+        ids=first_row + 1 + np.arange(n, dtype=np.int64),
+        listing_id=listings.ids[listing].copy(),
+        bidder=bidder,
+        amount=amount,
+        amount_null=np.zeros(n, dtype=bool),
+        placed=placed_at,
+    )
+    redelivered = _apply_defects(rng, columns, plan, first_row, live, listings.end[listing], start, as_of, ledger)
+    columns = with_redeliveries(columns, redelivered)
+    loaded = loaded_at(as_of, n, ledger.redelivery_loaded_at(rng, len(redelivered)))
+    return CopyChunk(_encode(columns, loaded), len(loaded))
+
+
+def _apply_defects(
+    rng: np.random.Generator,
+    columns: dict[str, np.ndarray],
+    plan: StreamedDefectPlan,
+    first_row: int,
+    live: np.ndarray,
+    listing_end: np.ndarray,
+    start: np.ndarray,
+    as_of: int,
+    ledger: Ledger,
+) -> np.ndarray:
+    """Write the chunk's planned defects into ``columns``; returns the rows to re-deliver."""
+    ids, listing_id, amount = columns["ids"], columns["listing_id"], columns["amount"]
+    rows, kinds = plan.in_chunk(first_row, len(ids))
     names = TABLE_KINDS[TABLE]
     redelivered = []
     for row, kind in zip(rows.tolist(), kinds.tolist(), strict=True):
@@ -83,21 +106,15 @@ def bids_chunk(
             ledger.add(TABLE, ids[row], name, f"listing_id set to {listing_id[row]}")
             continue
         elif name == "missing_required_value":
-            amount_null[row] = True
+            columns["amount_null"][row] = True
         elif name == "price_not_positive":
             amount[row] = 0 if row % 2 else -amount[row]
         detail = f"amount {amount[row] / 100:.2f}" if name == "price_not_positive" else ""
         ledger.add(TABLE, ids[row], name, detail)
     outside = rows[np.array([names[k] == "bid_outside_window" for k in kinds.tolist()], dtype=bool)]
     if len(outside):
-        _place_outside_window(rng, outside, rows, live, listings.end[listing], start, placed_at, as_of, ids, ledger)
-    redelivered_rows = np.array(redelivered, dtype=np.int64)
-    columns = with_redeliveries(
-        dict(ids=ids, listing_id=listing_id, bidder=bidder, amount=amount, amount_null=amount_null, placed=placed_at),
-        redelivered_rows,
-    )
-    loaded = loaded_at(as_of, n, ledger.redelivery_loaded_at(rng, len(redelivered_rows)))
-    return CopyChunk(_encode(columns, loaded), len(loaded))
+        _place_outside_window(rng, outside, rows, live, listing_end, start, columns["placed"], as_of, ids, ledger)
+    return np.array(redelivered, dtype=np.int64)
 
 
 def _amounts(

@@ -73,6 +73,19 @@ class PhotoRows:
     dimensions_unknown: np.ndarray
 
 
+@dataclass
+class _ImageColumns:
+    """A chunk's columns besides PhotoRows', which defects change in place."""
+
+    uuid_raw: np.ndarray  # (n, 16): the id
+    uuid: np.ndarray  # (n, 36) as text: the ground-truth key and the URL's file name
+    url_uuid: np.ndarray  # the file name in the URL (duplicate_image_url copies the previous photo's)
+    url_vehicle_id: np.ndarray  # the vehicle folder in the URL (an orphan keeps its real one)
+    url_null: np.ndarray
+    malformed: np.ndarray  # index into MALFORMED_URLS, -1 = a well-formed URL
+    vehicle_id: np.ndarray
+
+
 def plan_image_counts(world: World, service_plan: ServiceDefectPlan) -> ImagePlan:
     """Decide photo counts per work order and garage photos per vehicle (images ~ 89 per vehicle)."""
     listings, service, vehicles, own = world.listings, world.service, world.vehicles, world.ownerships
@@ -120,6 +133,7 @@ def images_chunk(
     chunk: ImageChunk,
     first_row: int,
 ) -> CopyChunk:
+    """The photos of parents chunk.lo .. chunk.hi - 1, whose first photo is global row ``first_row``."""
     rng = stream_rng(world.cfg.seed, STREAM_IMAGES, chunk.kind + 1, number)
     parents = np.arange(chunk.lo, chunk.hi)
     counts = plan.counts(chunk.kind)[parents]
@@ -129,54 +143,19 @@ def images_chunk(
     n = len(children.parent)
     uuid_raw = uuid_bytes(rng, n)
     uuid = uuid_text(uuid_raw)
-    url_uuid = uuid.copy()
-    url_null = np.zeros(n, dtype=bool)
-    malformed = np.full(n, -1, dtype=np.int64)
-    vehicle_id = photos.vehicle + 1
-    url_vehicle_id = photos.vehicle + 1
-    taken_at = photos.taken_at.copy()
-    no_exif = photos.no_exif  # cleared below where a defect sets taken_at
-    rows, kinds = defects.in_chunk(first_row, n)
-    names = TABLE_KINDS[TABLE]
-    has_defect = np.zeros(n, dtype=bool)
-    has_defect[rows] = True
-    redelivered, reused_url = [], []
-    for row, kind in zip(rows.tolist(), kinds.tolist(), strict=True):
-        name = names[kind]
-        if name == "duplicate_image_url":
-            reused_url.append(row)
-            continue
-        detail = ""
-        if name == "duplicate_delivery":
-            redelivered.append(row)
-        elif name == "orphan_reference":
-            vehicle_id[row] = ORPHAN_BASE + first_row + row
-            detail = f"vehicle_id set to {vehicle_id[row]}"
-        elif name == "missing_required_value":
-            url_null[row] = True
-            detail = "image_url is null"
-        elif name == "future_timestamp":
-            taken_at[row] = world.cfg.as_of + (5 + row % 300) * DAY
-            no_exif[row] = False
-            detail = "taken_at after _loaded_at"
-        elif name == "epoch_timestamp":
-            taken_at[row] = 0
-            no_exif[row] = False
-            detail = "taken_at = 1970-01-01"
-        elif name == "malformed_url":
-            malformed[row] = row % len(X.MALFORMED_URLS)
-            detail = X.MALFORMED_URLS[malformed[row]]
-        ledger.add(TABLE, uuid[row].tobytes().decode(), name, detail)
-    if reused_url:
-        _reuse_previous_urls(reused_url, children.position, has_defect, uuid, url_uuid, ledger)
-    redelivered_rows = np.array(redelivered, dtype=np.int64)
-    out = np.concatenate([np.arange(n), redelivered_rows])
-    loaded = loaded_at(world.cfg.as_of, n, ledger.redelivery_loaded_at(rng, len(redelivered_rows)))
-    photos.taken_at = taken_at
-    encoded = _encode(
-        out, loaded, uuid_raw, vehicle_id, photos, url_vehicle_id, url_uuid, malformed, url_null, children
+    columns = _ImageColumns(
+        uuid_raw=uuid_raw,
+        uuid=uuid,
+        url_uuid=uuid.copy(),
+        url_vehicle_id=photos.vehicle + 1,
+        url_null=np.zeros(n, dtype=bool),
+        malformed=np.full(n, -1, dtype=np.int64),
+        vehicle_id=photos.vehicle + 1,
     )
-    return CopyChunk(encoded, len(out))
+    redelivered = _apply_defects(columns, photos, children.position, defects, first_row, world.cfg.as_of, ledger)
+    out = np.concatenate([np.arange(n), redelivered])
+    loaded = loaded_at(world.cfg.as_of, n, ledger.redelivery_loaded_at(rng, len(redelivered)))
+    return CopyChunk(_encode(out, loaded, columns, photos, children.position), len(out))
 
 
 def _gallery_photos(
@@ -282,6 +261,54 @@ def _garage_photos(
     )
 
 
+def _apply_defects(
+    columns: _ImageColumns,
+    photos: PhotoRows,
+    position: np.ndarray,
+    plan: StreamedDefectPlan,
+    first_row: int,
+    as_of: int,
+    ledger: Ledger,
+) -> np.ndarray:
+    """Write the chunk's planned defects into ``columns`` and ``photos``; returns the rows to re-deliver.
+    Defects are recorded under the image's uuid."""
+    uuid = columns.uuid
+    rows, kinds = plan.in_chunk(first_row, len(uuid))
+    names = TABLE_KINDS[TABLE]
+    has_defect = np.zeros(len(uuid), dtype=bool)
+    has_defect[rows] = True
+    redelivered, reused_url = [], []
+    for row, kind in zip(rows.tolist(), kinds.tolist(), strict=True):
+        name = names[kind]
+        if name == "duplicate_image_url":
+            reused_url.append(row)
+            continue
+        detail = ""
+        if name == "duplicate_delivery":
+            redelivered.append(row)
+        elif name == "orphan_reference":
+            columns.vehicle_id[row] = ORPHAN_BASE + first_row + row
+            detail = f"vehicle_id set to {columns.vehicle_id[row]}"
+        elif name == "missing_required_value":
+            columns.url_null[row] = True
+            detail = "image_url is null"
+        elif name == "future_timestamp":
+            photos.taken_at[row] = as_of + (5 + row % 300) * DAY
+            photos.no_exif[row] = False
+            detail = "taken_at after _loaded_at"
+        elif name == "epoch_timestamp":
+            photos.taken_at[row] = 0
+            photos.no_exif[row] = False
+            detail = "taken_at = 1970-01-01"
+        elif name == "malformed_url":
+            columns.malformed[row] = row % len(X.MALFORMED_URLS)
+            detail = X.MALFORMED_URLS[columns.malformed[row]]
+        ledger.add(TABLE, uuid[row].tobytes().decode(), name, detail)
+    if reused_url:
+        _reuse_previous_urls(reused_url, position, has_defect, uuid, columns.url_uuid, ledger)
+    return np.array(redelivered, dtype=np.int64)
+
+
 def _reuse_previous_urls(
     planned: list[int],
     position: np.ndarray,
@@ -310,29 +337,20 @@ def _reuse_previous_urls(
 
 
 def _encode(
-    out: np.ndarray,
-    loaded: np.ndarray,
-    uuid_raw: np.ndarray,
-    vehicle_id: np.ndarray,
-    photos: PhotoRows,
-    url_vehicle_id: np.ndarray,
-    url_uuid: np.ndarray,
-    malformed: np.ndarray,
-    url_null: np.ndarray,
-    children: ChildRows,
+    out: np.ndarray, loaded: np.ndarray, columns: _ImageColumns, photos: PhotoRows, position: np.ndarray
 ) -> bytes:
     """Binary COPY of rows ``out`` (chunk rows, re-deliveries repeated at the end)."""
     rows = Rows(len(out))
     rows.b_row(13)
-    rows.b_bytes(uuid_raw[out])
-    rows.b_int8(vehicle_id[out])
+    rows.b_bytes(columns.uuid_raw[out])
+    rows.b_int8(columns.vehicle_id[out])
     field = rows.b_int8(np.maximum(photos.listing_id[out], 0))
     rows.b_null_fixed(field, photos.listing_id[out] < 0)
     field = rows.b_int8(np.maximum(photos.work_order_id[out], 0))
     rows.b_null_fixed(field, photos.work_order_id[out] < 0)
     rows.b_int8(photos.uploader[out] + 1)
-    bad_url = malformed[out]
-    url_vehicle = url_vehicle_id[out]
+    bad_url = columns.malformed[out]
+    url_vehicle = columns.url_vehicle_id[out]
     url_length = np.where(
         bad_url >= 0,
         MALFORMED.lens[np.maximum(bad_url, 0)],
@@ -342,14 +360,14 @@ def _encode(
     rows.lit(URL_PREFIX)
     rows.ints(url_vehicle)
     rows.lit(b"/")
-    rows.fixed(url_uuid[out])
+    rows.fixed(columns.url_uuid[out])
     rows.lit(b".jpg")
     rows.override(field + 1, bad_url >= 0, MALFORMED, np.maximum(bad_url, 0))
-    rows.b_null(field, url_null[out])
+    rows.b_null(field, columns.url_null[out])
     category = photos.category[out]
     rows.b_len(CATEGORY_VOCAB.lens[category])
     rows.vocab(CATEGORY_VOCAB, category)
-    rows.b_int4(children.position[out] + 1)
+    rows.b_int4(position[out] + 1)
     dimensions_unknown = photos.dimensions_unknown[out]
     field = rows.b_int4(photos.dimensions[out, 0])
     rows.b_null_fixed(field, dimensions_unknown)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -97,45 +98,14 @@ def price_listings(
 ) -> ListingMarket:
     rng = stream_rng(cfg.seed, STREAM_LISTINGS)
     n = listings.n
-    vehicle = listings.vehicle
-    year = vehicles.year[vehicle]
-    kind = vehicles.kind[vehicle]
+    kind = vehicles.kind[listings.vehicle]
     status = listings.status
-    service_count = _service_records_before(service, listings)
-    has_documents = rng.random(n) < 0.10 + 0.25 * (service_count > 3) + 0.15 * (year >= 1990)
-    seller_ordinal = listings.seller_ownership - np.searchsorted(ownerships.vehicle, vehicle) + 1
-    dealer_account = users.user_type[listings.seller] == USER_DEALER
-    seller_type = np.where(dealer_account | listings.consigned, SELLER_DEALER, SELLER_PRIVATE)
-    level_shares = np.where(
-        seller_type[:, None] == SELLER_DEALER, [[0.02, 0.08, 0.40, 0.50]], [[0.06, 0.20, 0.44, 0.30]]
-    )
-    description_level = (rng.random(n)[:, None] > np.cumsum(level_shares, axis=1)).sum(axis=1).clip(0, 3)
+    documentation = _documentation_at_start(rng, users, vehicles, listings, ownerships, service)
     no_reserve_share = np.select(
         [status == STATUS_SOLD, status == STATUS_LIVE, status == STATUS_WITHDRAWN], [0.42, 0.4, 0.2], 0.0
     )
     no_reserve = rng.random(n) < no_reserve_share
-    # latent value (log dollars): model, era, mileage, condition, paperwork, market trend, seller, noise
-    era = np.where(kind == KIND_NON_VEHICLE, 0.0, era_adjustment(year))
-    miles = np.maximum(listings.mileage, 0)
-    mileage_effect = np.where(kind == KIND_NON_VEHICLE, 0.0, -0.12 * (np.log1p(miles / 1000.0) - 3.4))
-    paperwork_effect = (
-        0.05 * np.sqrt(np.minimum(service_count, 25)) + 0.12 * has_documents + 0.08 * (seller_ordinal == 1)
-    )
-    paperwork_effect = paperwork_effect + 0.04 * description_level
-    years_since_2015 = (listings.start - JAN_1_2015) / YEAR
-    trend = 0.07 * np.minimum(years_since_2015, 7) - 0.03 * np.maximum(0, years_since_2015 - 7)
-    raw_log_value = (
-        np.log(vehicles.condition.base_price[vehicle])
-        + era
-        + mileage_effect
-        + 0.25 * vehicles.condition.quality[vehicle]
-        + paperwork_effect
-        + trend
-        + 0.05 * seller_type
-        - 0.04 * no_reserve
-        + 0.30 * rng.normal(0, 1, n)
-        + 0.12 * rng.standard_t(3, n)
-    )
+    raw_log_value = _raw_log_value(rng, vehicles, listings, documentation, no_reserve)
     sold = status == STATUS_SOLD
     calibration = _price_calibration(raw_log_value, sold)
     median, sd = calibration
@@ -150,14 +120,14 @@ def price_listings(
     n_comments = attention.n_comments
     comment_count = np.maximum(0, n_comments + np.round(n_comments * rng.normal(0, 0.04, n)) + rng.integers(-3, 4, n))
     bid_count = np.maximum(0, n_bids + rng.integers(-1, 3, n))
-    gallery_size, n_documents = _gallery(rng, log_value, kind, service_count, has_documents)
+    gallery_size, n_documents = _gallery(rng, log_value, kind, documentation.service_count, documentation.has_documents)
     return ListingMarket(
-        service_count=service_count,
-        has_documents=has_documents,
-        seller_ordinal=seller_ordinal,
+        service_count=documentation.service_count,
+        has_documents=documentation.has_documents,
+        seller_ordinal=documentation.seller_ordinal,
         seller_acquired_at=ownerships.acquired_at[listings.seller_ownership],
-        seller_type=seller_type,
-        description_level=description_level,
+        seller_type=documentation.seller_type,
+        description_level=documentation.description_level,
         no_reserve=no_reserve,
         price_calibration=calibration,
         high_bid=high_bid,
@@ -171,6 +141,77 @@ def price_listings(
         gallery_size=gallery_size,
         n_documents=n_documents,
         title_picks=rng.integers(0, 1 << 30, size=(n, 8)),
+    )
+
+
+class _Documentation(NamedTuple):
+    service_count: np.ndarray
+    has_documents: np.ndarray
+    seller_ordinal: np.ndarray
+    seller_type: np.ndarray
+    description_level: np.ndarray
+
+
+def _documentation_at_start(
+    rng: np.random.Generator,
+    users: Users,
+    vehicles: Vehicles,
+    listings: Listings,
+    ownerships: Ownerships,
+    service: ServiceRecords,
+) -> _Documentation:
+    """What the listing can show when it starts: service history, paperwork, who sells, how much they write.
+
+    Paperwork is likelier with a long service history and on newer cars; dealers write longer descriptions.
+    """
+    n = listings.n
+    vehicle = listings.vehicle
+    service_count = _service_records_before(service, listings)
+    has_documents = rng.random(n) < 0.10 + 0.25 * (service_count > 3) + 0.15 * (vehicles.year[vehicle] >= 1990)
+    seller_ordinal = listings.seller_ownership - np.searchsorted(ownerships.vehicle, vehicle) + 1
+    dealer_account = users.user_type[listings.seller] == USER_DEALER
+    seller_type = np.where(dealer_account | listings.consigned, SELLER_DEALER, SELLER_PRIVATE)
+    level_shares = np.where(
+        seller_type[:, None] == SELLER_DEALER, [[0.02, 0.08, 0.40, 0.50]], [[0.06, 0.20, 0.44, 0.30]]
+    )
+    description_level = (rng.random(n)[:, None] > np.cumsum(level_shares, axis=1)).sum(axis=1).clip(0, 3)
+    return _Documentation(service_count, has_documents, seller_ordinal, seller_type, description_level)
+
+
+def _raw_log_value(
+    rng: np.random.Generator,
+    vehicles: Vehicles,
+    listings: Listings,
+    documentation: _Documentation,
+    no_reserve: np.ndarray,
+) -> np.ndarray:
+    """Latent value in log dollars before calibration: model, era, mileage, condition, paperwork, market
+    trend, seller and reserve, plus heavy-tailed noise."""
+    n = listings.n
+    vehicle = listings.vehicle
+    kind = vehicles.kind[vehicle]
+    era = np.where(kind == KIND_NON_VEHICLE, 0.0, era_adjustment(vehicles.year[vehicle]))
+    miles = np.maximum(listings.mileage, 0)
+    mileage_effect = np.where(kind == KIND_NON_VEHICLE, 0.0, -0.12 * (np.log1p(miles / 1000.0) - 3.4))
+    paperwork_effect = (
+        0.05 * np.sqrt(np.minimum(documentation.service_count, 25))
+        + 0.12 * documentation.has_documents
+        + 0.08 * (documentation.seller_ordinal == 1)
+    )
+    paperwork_effect = paperwork_effect + 0.04 * documentation.description_level
+    years_since_2015 = (listings.start - JAN_1_2015) / YEAR
+    trend = 0.07 * np.minimum(years_since_2015, 7) - 0.03 * np.maximum(0, years_since_2015 - 7)
+    return (
+        np.log(vehicles.condition.base_price[vehicle])
+        + era
+        + mileage_effect
+        + 0.25 * vehicles.condition.quality[vehicle]
+        + paperwork_effect
+        + trend
+        + 0.05 * documentation.seller_type
+        - 0.04 * no_reserve
+        + 0.30 * rng.normal(0, 1, n)
+        + 0.12 * rng.standard_t(3, n)
     )
 
 

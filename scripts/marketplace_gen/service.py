@@ -9,6 +9,7 @@ descriptions and photograph their work).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -68,6 +69,51 @@ def make_service(
     cfg: GeneratorConfig, vehicle_kind: np.ndarray, manufactured_at: np.ndarray, own: Ownerships, tech: Technicians
 ) -> ServiceRecords:
     rng = stream_rng(cfg.seed, STREAM_SERVICE)
+    ownership, performed_at = _when(rng, cfg, vehicle_kind, manufactured_at, own)
+    n = len(ownership)
+    vehicle = own.vehicle[ownership]
+    work = _work_and_worker(rng, own.archetype[ownership], tech)
+    mileage = (
+        own.start_mileage[ownership] + own.mileage_rate[ownership] * (performed_at - own.acquired_at[ownership]) / YEAR
+    )
+    recorded_share = np.where(work.by_technician, np.array([0.4, 0.85, 0.99])[work.habit], 0.5)
+    mileage_unrecorded = (rng.random(n) > recorded_share) | (vehicle_kind[vehicle] == KIND_NON_VEHICLE)
+    costs = _hours_and_costs(rng, work, tech)
+    # work photos per record: the technician's documentation habit (before/after shots when meticulous)
+    photo_rate = np.where(work.by_technician, np.array([0.3, 2.0, 8.0])[work.habit], 0.8)
+    return ServiceRecords(
+        n=n,
+        ids=np.arange(1, n + 1, dtype=np.int64),
+        ownership=ownership,
+        vehicle=vehicle,
+        performed_at=performed_at,
+        day=performed_at // DAY,
+        category=work.category,
+        technician=work.technician,
+        habit=work.habit,
+        skill=work.skill,
+        mileage=mileage.astype(np.int64),
+        mileage_unrecorded=mileage_unrecorded,
+        hours=costs.hours,
+        hours_unrecorded=costs.hours_unrecorded,
+        parts=costs.parts,
+        parts_unrecorded=costs.parts_unrecorded,
+        total=costs.total,
+        total_unrecorded=costs.total_unrecorded,
+        photo_rate=photo_rate,
+        description_picks=rng.integers(0, 1 << 30, size=(n, 3)),
+    )
+
+
+def _when(
+    rng: np.random.Generator,
+    cfg: GeneratorConfig,
+    vehicle_kind: np.ndarray,
+    manufactured_at: np.ndarray,
+    own: Ownerships,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(ownership row, time) of every record, in time order: a Poisson count per ownership, at a rate per
+    archetype and year owned (scaled to the run's target count), at uniform times in the ownership."""
     # each ownership's serviceable window: from acquisition (not before 1990 or the build date) to disposal
     window_start = np.maximum(np.maximum(own.acquired_at, JAN_1_1990), manufactured_at[own.vehicle])
     window_end = np.where(own.disposed_at != OPEN, own.disposed_at, cfg.as_of - DAY)
@@ -76,16 +122,27 @@ def make_service(
     expected[vehicle_kind[own.vehicle] == KIND_NON_VEHICLE] = 0
     if expected.sum() > 0:
         expected *= cfg.service_records_target / expected.sum()
-    per_ownership = rng.poisson(expected)
-    ownership = np.repeat(np.arange(own.n), per_ownership)
-    n = len(ownership)
+    ownership = np.repeat(np.arange(own.n), rng.poisson(expected))
     performed_at = window_start[ownership] + (
-        rng.random(n) * np.maximum(0, window_end[ownership] - window_start[ownership])
+        rng.random(len(ownership)) * np.maximum(0, window_end[ownership] - window_start[ownership])
     ).astype(np.int64)
     order = np.argsort(performed_at, kind="stable")
-    ownership, performed_at = ownership[order], performed_at[order]
-    vehicle = own.vehicle[ownership]
-    archetype = own.archetype[ownership]
+    return ownership[order], performed_at[order]
+
+
+class _Work(NamedTuple):
+    category: np.ndarray
+    own_work: np.ndarray  # done by the owner
+    technician: np.ndarray  # -1 for own work
+    by_technician: np.ndarray
+    habit: np.ndarray
+    skill: np.ndarray
+
+
+def _work_and_worker(rng: np.random.Generator, archetype: np.ndarray, tech: Technicians) -> _Work:
+    """The kind of work by the owner's archetype; who did it (builders often do their own), a technician
+    weighted by how much work they get."""
+    n = len(archetype)
     cumulative = np.cumsum(CATEGORY_BY_ARCHETYPE, axis=1)[archetype]
     category = np.minimum((rng.random(n)[:, None] > cumulative).sum(axis=1), 4)
     own_work = rng.random(n) < np.array([0.08, 0.05, 0.45, 0.12])[archetype]
@@ -95,45 +152,33 @@ def make_service(
     known_technician = np.maximum(technician, 0)
     habit = np.where(by_technician, tech.habit[known_technician], 0)
     skill = np.where(by_technician, tech.skill[known_technician], 0)
-    mileage = (
-        own.start_mileage[ownership] + own.mileage_rate[ownership] * (performed_at - own.acquired_at[ownership]) / YEAR
-    )
-    recorded_share = np.where(by_technician, np.array([0.4, 0.85, 0.99])[habit], 0.5)
-    mileage_unrecorded = (rng.random(n) > recorded_share) | (vehicle_kind[vehicle] == KIND_NON_VEHICLE)
-    median_hours = np.array([1.5, 4.0, 60.0, 8.0, 1.5])[category]
-    hours = np.round(median_hours * rng.lognormal(0, 0.6, n) * np.array([1.3, 1.0, 0.85])[skill], 2)
+    return _Work(category, own_work, technician, by_technician, habit, skill)
+
+
+class _Costs(NamedTuple):
+    hours: np.ndarray
+    hours_unrecorded: np.ndarray
+    parts: np.ndarray  # cents
+    parts_unrecorded: np.ndarray
+    total: np.ndarray  # cents
+    total_unrecorded: np.ndarray
+
+
+def _hours_and_costs(rng: np.random.Generator, work: _Work, tech: Technicians) -> _Costs:
+    """Hours around a median per category (masters are quicker), parts likewise, total = hours x the
+    technician's rate + parts. Owners often log no hours; minimal documenters often no parts."""
+    n = len(work.category)
+    median_hours = np.array([1.5, 4.0, 60.0, 8.0, 1.5])[work.category]
+    hours = np.round(median_hours * rng.lognormal(0, 0.6, n) * np.array([1.3, 1.0, 0.85])[work.skill], 2)
     hours = np.minimum(hours, 2000)
-    median_parts = np.array([120.0, 650.0, 9000.0, 2200.0, 0.0])[category]
+    median_parts = np.array([120.0, 650.0, 9000.0, 2200.0, 0.0])[work.category]
     parts = np.round(median_parts * rng.lognormal(0, 0.8, n) * 100).astype(np.int64)
-    hourly_rate = np.where(by_technician, tech.hourly_rate[known_technician], 0.0)
+    hourly_rate = np.where(work.by_technician, tech.hourly_rate[np.maximum(work.technician, 0)], 0.0)
     total = np.round(hours * hourly_rate * 100).astype(np.int64) + parts
-    hours_unrecorded = own_work & (rng.random(n) < 0.6)
-    parts_unrecorded = rng.random(n) < np.where(habit == 0, 0.3, 0.05)
-    total_unrecorded = (own_work & hours_unrecorded & (rng.random(n) < 0.5)) | (rng.random(n) < 0.03)
-    # work photos per record: the technician's documentation habit (before/after shots when meticulous)
-    photo_rate = np.where(by_technician, np.array([0.3, 2.0, 8.0])[habit], 0.8)
-    return ServiceRecords(
-        n=n,
-        ids=np.arange(1, n + 1, dtype=np.int64),
-        ownership=ownership,
-        vehicle=vehicle,
-        performed_at=performed_at,
-        day=performed_at // DAY,
-        category=category,
-        technician=technician,
-        habit=habit,
-        skill=skill,
-        mileage=mileage.astype(np.int64),
-        mileage_unrecorded=mileage_unrecorded,
-        hours=hours,
-        hours_unrecorded=hours_unrecorded,
-        parts=parts,
-        parts_unrecorded=parts_unrecorded,
-        total=total,
-        total_unrecorded=total_unrecorded,
-        photo_rate=photo_rate,
-        description_picks=rng.integers(0, 1 << 30, size=(n, 3)),
-    )
+    hours_unrecorded = work.own_work & (rng.random(n) < 0.6)
+    parts_unrecorded = rng.random(n) < np.where(work.habit == 0, 0.3, 0.05)
+    total_unrecorded = (work.own_work & hours_unrecorded & (rng.random(n) < 0.5)) | (rng.random(n) < 0.03)
+    return _Costs(hours, hours_unrecorded, parts, parts_unrecorded, total, total_unrecorded)
 
 
 def service_descriptions(service: ServiceRecords) -> list[str]:

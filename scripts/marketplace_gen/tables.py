@@ -39,6 +39,7 @@ from .common import (
 from .copytext import escape_copy, fmt_date_list, fmt_money, fmt_ts, fmt_ts_list, py_table
 from .defects import ORPHAN_BASE, Ledger, pick_rows
 from .market import SELLER_TYPE_NAMES, era_adjustment
+from .vehicles import Vehicles
 from .world import World
 
 ListingDefectPlan = dict[str, np.ndarray]  # defect kind -> listing rows that carry it
@@ -116,54 +117,34 @@ def plan_bare_vehicles(ledger: Ledger) -> Callable[[np.ndarray, np.ndarray], np.
     return choose
 
 
+@dataclass
+class _EditableVehicleColumns:
+    """The vehicles columns that defects rewrite, as COPY text (None = null)."""
+
+    makes: list
+    models: list
+    years: list
+    mileage: list
+    colors: list
+    transmissions: list
+
+
 def vehicles_copy(world: World, ledger: Ledger) -> bytes:
     vehicles, text = world.vehicles, world.vehicles.text
     rng = ledger.rng("vehicles")
-    n = vehicles.n
-    used = vehicles.bare.copy()
-    per_kind = ledger.per_kind("vehicles", n)
-    cars = np.nonzero(vehicles.kind == KIND_CAR)[0]
-    makes = list(text.makes)
-    models = list(text.model_names)
-    # a third of non-vehicle lots state no year
-    years = [
-        None if vehicles.kind[i] == KIND_NON_VEHICLE and i % 3 == 0 else _id_text(y)
-        for i, y in enumerate(vehicles.year.tolist())
-    ]
-    mileage = [None if m < 0 else _id_text(m) for m in vehicles.mileage.tolist()]
-    colors = list(text.colors)
-    transmissions = list(text.transmissions)
-
-    def record(i: int, kind: str, detail: str) -> None:
-        ledger.add("vehicles", int(vehicles.ids[i]), kind, detail)
-
-    for i in np.nonzero(vehicles.bare)[0].tolist():
-        makes[i] = None
-        record(i, "missing_required_value", "make is null")
-    for i in pick_rows(rng, cars, used, per_kind).tolist():
-        bad = (0, 1899, 2099, int(vehicles.year[i]) * 10 + i % 10)[i % 4]
-        years[i] = _id_text(bad)
-        record(i, "invalid_year", f"year {bad}")
-    for i in pick_rows(rng, cars, used, per_kind).tolist():
-        reading = int(vehicles.mileage[i]) if vehicles.mileage[i] > 0 else 1234
-        bad = -reading if i % 2 else 2_000_000 + reading
-        mileage[i] = _id_text(bad)
-        record(i, "mileage_out_of_range", f"mileage {bad}")
-    _mix_scripts(rng, cars, used, per_kind, makes, models, record)
-    for i in pick_rows(rng, cars, used, per_kind).tolist():
-        placeholder = X.PLACEHOLDERS[i % len(X.PLACEHOLDERS)]
-        field = "color" if i % 2 else "transmission"
-        if field == "color":
-            colors[i] = placeholder
-        else:
-            transmissions[i] = placeholder
-        record(i, "placeholder_value", f"{field} {placeholder!r}")
-    redelivered = pick_rows(rng, np.nonzero(~vehicles.bare)[0], used, per_kind)
-    # not defects of the data but lots the pipeline must recognise: recorded as ground truth too
-    for i in np.nonzero(vehicles.kind == KIND_MOTORCYCLE)[0].tolist():
-        record(i, "motorcycle_lot", f"{text.canonical_makes[i]} {text.model_names[i]}")
-    for i in np.nonzero(vehicles.kind == KIND_NON_VEHICLE)[0].tolist():
-        record(i, "non_vehicle_lot", f"{text.canonical_makes[i]} {text.model_names[i]}")
+    editable = _EditableVehicleColumns(
+        makes=list(text.makes),
+        models=list(text.model_names),
+        # a third of non-vehicle lots state no year
+        years=[
+            None if vehicles.kind[i] == KIND_NON_VEHICLE and i % 3 == 0 else _id_text(y)
+            for i, y in enumerate(vehicles.year.tolist())
+        ],
+        mileage=[None if m < 0 else _id_text(m) for m in vehicles.mileage.tolist()],
+        colors=list(text.colors),
+        transmissions=list(text.transmissions),
+    )
+    redelivered = _vehicle_defects(rng, vehicles, editable, ledger)
     condition = vehicles.condition
     ratings = [
         f"{x:.1f}" if rated else None
@@ -172,14 +153,14 @@ def vehicles_copy(world: World, ledger: Ledger) -> bytes:
     columns: list[list] = [
         [_id_text(i) for i in vehicles.ids],
         text.vins,
-        years,
-        [None if m is None else escape_copy(m) for m in makes],
-        [escape_copy(m) for m in models],
+        editable.years,
+        [None if m is None else escape_copy(m) for m in editable.makes],
+        [escape_copy(m) for m in editable.models],
         text.trims,
-        colors,
+        editable.colors,
         text.interior_colors,
-        mileage,
-        transmissions,
+        editable.mileage,
+        editable.transmissions,
         text.engines,
         text.body_styles,
         text.drivetrains,
@@ -189,6 +170,51 @@ def vehicles_copy(world: World, ledger: Ledger) -> bytes:
         fmt_ts_list(vehicles.updated_at),
     ]
     return with_loaded_at(columns, redelivered, ledger, rng, "vehicles", vehicles.ids)
+
+
+def _vehicle_defects(
+    rng: np.random.Generator, vehicles: Vehicles, editable: _EditableVehicleColumns, ledger: Ledger
+) -> np.ndarray:
+    """Write the vehicles' defects into ``editable`` (one per vehicle, on cars); returns the re-deliveries.
+
+    Bare vehicles (chosen while drawing vehicles) lose their make. Motorcycle and non-vehicle lots are not
+    defects of the data but lots the pipeline must recognise: they are recorded as ground truth too.
+    """
+    text = vehicles.text
+    used = vehicles.bare.copy()
+    per_kind = ledger.per_kind("vehicles", vehicles.n)
+    cars = np.nonzero(vehicles.kind == KIND_CAR)[0]
+
+    def record(i: int, kind: str, detail: str) -> None:
+        ledger.add("vehicles", int(vehicles.ids[i]), kind, detail)
+
+    for i in np.nonzero(vehicles.bare)[0].tolist():
+        editable.makes[i] = None
+        record(i, "missing_required_value", "make is null")
+    for i in pick_rows(rng, cars, used, per_kind).tolist():
+        bad = (0, 1899, 2099, int(vehicles.year[i]) * 10 + i % 10)[i % 4]
+        editable.years[i] = _id_text(bad)
+        record(i, "invalid_year", f"year {bad}")
+    for i in pick_rows(rng, cars, used, per_kind).tolist():
+        reading = int(vehicles.mileage[i]) if vehicles.mileage[i] > 0 else 1234
+        bad = -reading if i % 2 else 2_000_000 + reading
+        editable.mileage[i] = _id_text(bad)
+        record(i, "mileage_out_of_range", f"mileage {bad}")
+    _mix_scripts(rng, cars, used, per_kind, editable.makes, editable.models, record)
+    for i in pick_rows(rng, cars, used, per_kind).tolist():
+        placeholder = X.PLACEHOLDERS[i % len(X.PLACEHOLDERS)]
+        field = "color" if i % 2 else "transmission"
+        if field == "color":
+            editable.colors[i] = placeholder
+        else:
+            editable.transmissions[i] = placeholder
+        record(i, "placeholder_value", f"{field} {placeholder!r}")
+    redelivered = pick_rows(rng, np.nonzero(~vehicles.bare)[0], used, per_kind)
+    for i in np.nonzero(vehicles.kind == KIND_MOTORCYCLE)[0].tolist():
+        record(i, "motorcycle_lot", f"{text.canonical_makes[i]} {text.model_names[i]}")
+    for i in np.nonzero(vehicles.kind == KIND_NON_VEHICLE)[0].tolist():
+        record(i, "non_vehicle_lot", f"{text.canonical_makes[i]} {text.model_names[i]}")
+    return redelivered
 
 
 def _mix_scripts(
