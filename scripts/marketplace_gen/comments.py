@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import catalog as C
-from . import catalog_extra as X
+from . import catalog, catalog_extra
 from .chunks import (
     ChildRows,
     CopyChunk,
@@ -53,14 +52,14 @@ class CommentVocabulary:
 
     def __init__(self, vehicle_short_names: list[str], vehicle_colors: list[str | None]):
         groups = [
-            ("Q", C.COMMENTS_QUESTION),
-            ("A", C.COMMENTS_ANSWER),
-            ("POS", C.COMMENTS_POSITIVE),
-            ("NEG", C.COMMENTS_NEGATIVE),
-            ("NEU", C.COMMENTS_NEUTRAL),
-            ("COLOR", C.COMMENTS_COLOR),
-            ("END", C.COMMENTS_END),
-            ("ENDU", X.COMMENTS_END_UNSOLD),
+            ("Q", catalog.COMMENTS_QUESTION),
+            ("A", catalog.COMMENTS_ANSWER),
+            ("POS", catalog.COMMENTS_POSITIVE),
+            ("NEG", catalog.COMMENTS_NEGATIVE),
+            ("NEU", catalog.COMMENTS_NEUTRAL),
+            ("COLOR", catalog.COMMENTS_COLOR),
+            ("END", catalog.COMMENTS_END),
+            ("ENDU", catalog_extra.COMMENTS_END_UNSOLD),
         ]
         before_slot: list[str] = []
         after_slot: list[str] = []
@@ -82,18 +81,23 @@ class CommentVocabulary:
         short_names = sorted(set(vehicle_short_names))
         number = {name: i for i, name in enumerate(short_names)}
         self.vehicle_short_name = np.array([number[s] for s in vehicle_short_names], dtype=np.int64)
-        color_number = {color: i for i, color in enumerate(C.COLORS)}
+        color_number = {color: i for i, color in enumerate(catalog.COLORS)}
         self.vehicle_color = np.array([color_number.get(c, 0) if c else 0 for c in vehicle_colors], dtype=np.int64)
-        self.slot = Vocab.raw(short_names + C.COLORS + [""])
+        self.slot = Vocab.raw(short_names + catalog.COLORS + [""])
         self.color_base = len(short_names)
-        self.empty_slot = len(short_names) + len(C.COLORS)
-        self.prefix = Vocab.raw([""] + X.CONTROL_SNIPPETS + X.ZERO_WIDTH_SNIPPETS)
-        self.n_control = len(X.CONTROL_SNIPPETS)
-        self.suffix = Vocab.raw(X.CLEAN_SUFFIXES + [X.RANT] + X.PHONE_SNIPPETS + X.EMAIL_SNIPPETS)
-        self.n_clean = len(X.CLEAN_SUFFIXES)
-        self.rant = len(X.CLEAN_SUFFIXES)
+        self.empty_slot = len(short_names) + len(catalog.COLORS)
+        self.prefix = Vocab.raw([""] + catalog_extra.CONTROL_SNIPPETS + catalog_extra.ZERO_WIDTH_SNIPPETS)
+        self.n_control = len(catalog_extra.CONTROL_SNIPPETS)
+        self.suffix = Vocab.raw(
+            catalog_extra.CLEAN_SUFFIXES
+            + [catalog_extra.RANT]
+            + catalog_extra.PHONE_SNIPPETS
+            + catalog_extra.EMAIL_SNIPPETS
+        )
+        self.n_clean = len(catalog_extra.CLEAN_SUFFIXES)
+        self.rant = len(catalog_extra.CLEAN_SUFFIXES)
         self.first_phone = self.rant + 1
-        self.first_email = self.first_phone + len(X.PHONE_SNIPPETS)
+        self.first_email = self.first_phone + len(catalog_extra.PHONE_SNIPPETS)
 
 
 def comment_chunks(world: World, ledger: Ledger) -> Iterator[CopyChunk]:
@@ -267,11 +271,11 @@ def _apply_defects(
         elif name == "control_characters":
             columns["prefix"][row] = 1 + row % vocabulary.n_control
         elif name == "zero_width_characters":
-            columns["prefix"][row] = 1 + vocabulary.n_control + row % len(X.ZERO_WIDTH_SNIPPETS)
+            columns["prefix"][row] = 1 + vocabulary.n_control + row % len(catalog_extra.ZERO_WIDTH_SNIPPETS)
         elif name == "contains_email":
-            columns["suffix"][row] = vocabulary.first_email + row % len(X.EMAIL_SNIPPETS)
+            columns["suffix"][row] = vocabulary.first_email + row % len(catalog_extra.EMAIL_SNIPPETS)
         elif name == "contains_phone":
-            columns["suffix"][row] = vocabulary.first_phone + row % len(X.PHONE_SNIPPETS)
+            columns["suffix"][row] = vocabulary.first_phone + row % len(catalog_extra.PHONE_SNIPPETS)
         ledger.add(TABLE, columns["ids"][row], name, detail)
     return np.array(redelivered, dtype=np.int64)
 

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import catalog_extra as X
+from . import catalog_extra
 from .chunks import ChildRows, CopyChunk, loaded_at, rows_per_parent
 from .common import DAY, KIND_NON_VEHICLE, STREAM_IMAGES, stream_rng
 from .copytext import Rows, Vocab, ndigits, uuid_bytes, uuid_text
@@ -34,7 +34,7 @@ GALLERY_SHARES = np.cumsum([0.45, 0.22, 0.10, 0.08])
 CAMERA_DIMENSIONS = np.array([[2048, 1365], [1600, 1067], [3000, 2000], [1920, 1280], [2048, 1536], [1200, 800]])
 PHONE_DIMENSIONS = np.array([[4032, 3024], [3024, 4032], [1600, 1200], [4000, 3000]])
 URL_PREFIX = b"https://cdn.example-marketplace.com/images/"
-MALFORMED = Vocab([s.encode() for s in X.MALFORMED_URLS])
+MALFORMED = Vocab([s.encode() for s in catalog_extra.MALFORMED_URLS])
 UUID_URL_TAIL = 1 + 36 + 4  # "/" + uuid + ".jpg"
 
 
@@ -301,8 +301,8 @@ def _apply_defects(
             photos.no_exif[row] = False
             detail = "taken_at = 1970-01-01"
         elif name == "malformed_url":
-            columns.malformed[row] = row % len(X.MALFORMED_URLS)
-            detail = X.MALFORMED_URLS[columns.malformed[row]]
+            columns.malformed[row] = row % len(catalog_extra.MALFORMED_URLS)
+            detail = catalog_extra.MALFORMED_URLS[columns.malformed[row]]
         ledger.add(TABLE, uuid[row].tobytes().decode(), name, detail)
     if reused_url:
         _reuse_previous_urls(reused_url, position, has_defect, uuid, columns.url_uuid, ledger)

@@ -1,8 +1,8 @@
 """Listing economics: what each listing is worth, how far the bidding went, how much attention it drew,
 and the text the seller wrote (title, URL, lot number, description).
 
-``price_listings`` draws from STREAM_LISTINGS in a fixed order (documentation, reserve, value noise, bid
-fractions, popularity, bid and comment counts, counters, gallery, title picks); ``listing_descriptions``
+``price_listings`` draws from STREAM_LISTINGS in a fixed order (documentation, reserve, value noise, high
+bid share, attention, bid counts, the page's counters, gallery, title picks); ``listing_descriptions``
 draws from STREAM_DESCRIPTIONS. A listing's value depends only on what was known when it started: the
 vehicle, its mileage then, the service records before then and the seller.
 """
@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import catalog as C
+from . import catalog
 from .common import (
     DAY,
     JAN_1_2015,
@@ -335,7 +335,7 @@ def listing_titles(
             trim = text.trims[v]
             if trim and not text.model_names[v].endswith(trim):
                 title += f" {trim}"
-            gearbox = C.TRANS_SHORT.get(text.transmissions[v] or "")
+            gearbox = catalog.TRANS_SHORT.get(text.transmissions[v] or "")
             if gearbox and kind != KIND_MOTORCYCLE:
                 title += f" {gearbox}"
         titles.append(title)
@@ -373,7 +373,7 @@ def _description(vehicles: Vehicles, listings: Listings, market: ListingMarket, 
     if vehicles.kind[v] == KIND_NON_VEHICLE:
         first = f"This {text.model_names[v]} is offered from a private collection."
     else:
-        first = C.DESC_OPENERS[picks[0] % len(C.DESC_OPENERS)].format(
+        first = catalog.DESC_OPENERS[picks[0] % len(catalog.DESC_OPENERS)].format(
             **_opener_fields(vehicles, v, name, int(listings.mileage[i]), picks[1])
         )
     if level == 1:
@@ -382,22 +382,22 @@ def _description(vehicles: Vehicles, listings: Listings, market: ListingMarket, 
     history = [first]
     ordinal = market.seller_ordinal[i]
     if ordinal == 1 and picks[3] % 2 == 0:
-        history.append(C.DESC_OWNERS[picks[3] % 2])
+        history.append(catalog.DESC_OWNERS[picks[3] % 2])
     elif ordinal > 1 and picks[3] % 3 != 2:
         acquired_year = int(1970 + market.seller_acquired_at[i] // YEAR)
         history.append(
-            C.DESC_OWNERS[2].format(ordinal=ORDINAL_WORDS.get(int(ordinal), "latest"), acq_year=acquired_year)
+            catalog.DESC_OWNERS[2].format(ordinal=ORDINAL_WORDS.get(int(ordinal), "latest"), acq_year=acquired_year)
         )
     paperwork = []
     if market.service_count[i] > 0 and picks[4] % 100 < 85:
         since = int(1970 + (listings.start[i] - market.service_count[i] * 0.8 * YEAR) // YEAR)
-        paperwork.append(C.DESC_SERVICE[picks[4] % len(C.DESC_SERVICE)].format(since=max(since, 1990)))
+        paperwork.append(catalog.DESC_SERVICE[picks[4] % len(catalog.DESC_SERVICE)].format(since=max(since, 1990)))
     if market.has_documents[i] and picks[5] % 100 < 85:
-        paperwork.append(C.DESC_DOCS[picks[5] % len(C.DESC_DOCS)])
-    body = [C.DESC_BODY[(picks[6] + k * 3) % len(C.DESC_BODY)] for k in range(1 + picks[7] % 3)]
+        paperwork.append(catalog.DESC_DOCS[picks[5] % len(catalog.DESC_DOCS)])
+    body = [catalog.DESC_BODY[(picks[6] + k * 3) % len(catalog.DESC_BODY)] for k in range(1 + picks[7] % 3)]
     paragraphs = [" ".join(history), " ".join(paperwork + body[:1])]
     if level == 3:
-        paragraphs.append(" ".join(body[1:] + [C.DESC_BODY[picks[8] % len(C.DESC_BODY)]]))
+        paragraphs.append(" ".join(body[1:] + [catalog.DESC_BODY[picks[8] % len(catalog.DESC_BODY)]]))
         no_reserve = " at no reserve" if market.no_reserve[i] else ""
         paragraphs.append(f"This {name} is offered with a clean title{no_reserve}.")
     return "\n\n".join(p for p in paragraphs if p.strip())
@@ -417,6 +417,6 @@ def _opener_fields(vehicles: Vehicles, v: int, name: str, miles: int, state_pick
         interior=(text.interior_colors[v] or "black").lower(),
         engine=text.engines[v] or "period-correct engine",
         trans=(text.transmissions[v] or "manual gearbox").lower(),
-        state=C.CITIES[state_pick % len(C.CITIES)][1],
+        state=catalog.CITIES[state_pick % len(catalog.CITIES)][1],
         miles=miles_text,
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import catalog as C
+from . import catalog
 from .common import (
     BUILDER,
     DAY,
@@ -65,14 +65,14 @@ def make_users(cfg: GeneratorConfig) -> Users:
     owner_weight[user_type == USER_SHOP] *= 0.15
     activity = rng.lognormal(0.0, 1.1, n)
     picks = rng.integers(0, 1 << 30, size=(n, 8))
-    city = rng.integers(0, len(C.CITIES), n)
+    city = rng.integers(0, len(catalog.CITIES), n)
     usernames, emails, phones, locations = [], [], [], []
     for i, row in enumerate(picks.tolist()):
         username, email = _username_and_email(int(user_type[i]), row, int(city[i]))
         usernames.append(username)
         emails.append(email if row[6] % 20 else None)
         phones.append(_phone(row[4], row[5], row[7]))
-        city_name, state = C.CITIES[city[i]]
+        city_name, state = catalog.CITIES[city[i]]
         locations.append(f"{city_name}, {state}" if row[0] % 25 else None)
     return Users(
         n=n,
@@ -94,7 +94,7 @@ def make_users(cfg: GeneratorConfig) -> Users:
 def _username_and_email(user_type: int, picks: list[int], city: int) -> tuple[str, str]:
     """A handle in one of four private styles, or a business name for dealers and shops."""
     style, first, last, number, email_style, domain = picks[:6]
-    first_names, last_names, handles = C.FIRST_NAMES, C.LAST_NAMES, C.HANDLE_WORDS
+    first_names, last_names, handles = catalog.FIRST_NAMES, catalog.LAST_NAMES, catalog.HANDLE_WORDS
     if user_type == USER_PRIVATE:
         first_name = first_names[first % len(first_names)]
         last_name = last_names[last % len(last_names)]
@@ -112,12 +112,12 @@ def _username_and_email(user_type: int, picks: list[int], city: int) -> tuple[st
             local = username.lower().replace("_", ".")
         else:
             local = f"{first_name}.{last_name}{number % 100}"
-        return username, f"{local}@{C.EMAIL_DOMAINS[domain % len(C.EMAIL_DOMAINS)]}"
-    words = C.DEALER_WORDS if user_type == USER_DEALER else C.SHOP_WORDS
-    business = f"{C.SHOP_PREFIX[first % len(C.SHOP_PREFIX)]} {words[last % len(words)]}"
+        return username, f"{local}@{catalog.EMAIL_DOMAINS[domain % len(catalog.EMAIL_DOMAINS)]}"
+    words = catalog.DEALER_WORDS if user_type == USER_DEALER else catalog.SHOP_WORDS
+    business = f"{catalog.SHOP_PREFIX[first % len(catalog.SHOP_PREFIX)]} {words[last % len(words)]}"
     slug = business.lower().replace(" ", "")
     email = f"{'sales' if user_type == USER_DEALER else 'service'}@{slug}.com"
-    return (business if number % 2 else f"{business} {C.CITIES[city][0]}"), email
+    return (business if number % 2 else f"{business} {catalog.CITIES[city][0]}"), email
 
 
 def _phone(exchange_pick: int, line_pick: int, style_pick: int) -> str | None:
@@ -215,7 +215,8 @@ def make_technicians(cfg: GeneratorConfig, users: Users) -> Technicians:
         if user_index[i] >= 0 and name_style % 3:
             shop_names.append(users.usernames[user_index[i]])
         else:
-            shop_names.append(f"{C.SHOP_PREFIX[prefix % len(C.SHOP_PREFIX)]} {C.SHOP_WORDS[word % len(C.SHOP_WORDS)]}")
+            shop_prefix = catalog.SHOP_PREFIX[prefix % len(catalog.SHOP_PREFIX)]
+            shop_names.append(f"{shop_prefix} {catalog.SHOP_WORDS[word % len(catalog.SHOP_WORDS)]}")
         certifications.append(_certifications(int(skill[i]), name_style, cert_count))
     hourly_rate = np.array([85.0, 120.0, 165.0])[skill] * rng.lognormal(0, 0.12, n)
     work_weight = rng.lognormal(0, 0.8, n)
@@ -239,5 +240,5 @@ def _certifications(skill: int, pick: int, count_pick: int) -> str | None:
     count = count_pick % 4 if skill > 0 else count_pick % 2
     if count == 0:
         return None
-    names = C.CERTIFICATIONS
+    names = catalog.CERTIFICATIONS
     return ", ".join(sorted({names[(pick + j * 7919) % len(names)] for j in range(count)}))

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import catalog as C
+from . import catalog
 from .common import (
     DAY,
     JAN_1_1990,
@@ -184,7 +184,7 @@ def _hours_and_costs(rng: np.random.Generator, work: _Work, tech: Technicians) -
 def service_descriptions(service: ServiceRecords) -> list[str]:
     """Text as long as the documentation habit: a word or two, a sentence, or a full work order."""
     out = []
-    words_by_category = [C.SERVICE_WORDS[c] for c in SERVICE_CATEGORIES]
+    words_by_category = [catalog.SERVICE_WORDS[c] for c in SERVICE_CATEGORIES]
     for i, (first_pick, second_pick, follow_up) in enumerate(service.description_picks.tolist()):
         words = words_by_category[service.category[i]]
         first = words[first_pick % len(words)]

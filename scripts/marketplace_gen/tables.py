@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import catalog_extra as X
+from . import catalog_extra
 from .common import (
     ARCHETYPE_NAMES,
     DAY,
@@ -202,7 +202,7 @@ def _vehicle_defects(
         record(i, "mileage_out_of_range", f"mileage {bad}")
     _mix_scripts(rng, cars, used, per_kind, editable.makes, editable.models, record)
     for i in pick_rows(rng, cars, used, per_kind).tolist():
-        placeholder = X.PLACEHOLDERS[i % len(X.PLACEHOLDERS)]
+        placeholder = catalog_extra.PLACEHOLDERS[i % len(catalog_extra.PLACEHOLDERS)]
         field = "color" if i % 2 else "transmission"
         if field == "color":
             editable.colors[i] = placeholder
@@ -227,7 +227,7 @@ def _mix_scripts(
     record: Callable[[int, str, str], None],
 ) -> None:
     """Swap one Latin letter of the make (else the model) for its Cyrillic look-alike."""
-    lookalike = X.CYRILLIC_LOOKALIKE
+    lookalike = catalog_extra.CYRILLIC_LOOKALIKE
     mixable = np.array([any(ch in lookalike for ch in (makes[i] or "") + models[i]) for i in cars], dtype=bool)
     for i in pick_rows(rng, cars[mixable] if len(cars) else cars, used, per_kind).tolist():
         field = "make" if any(ch in lookalike for ch in makes[i]) else "model"
@@ -376,12 +376,14 @@ def _description_defects(plan: ListingDefectPlan, descriptions: list, record: Ca
     for i in plan["control_characters"]:
         text = descriptions[i] or "Clean title."
         cut = len(text) // 2
-        descriptions[i] = text[:cut] + X.CONTROL_SNIPPETS[i % len(X.CONTROL_SNIPPETS)] + text[cut:]
+        descriptions[i] = (
+            text[:cut] + catalog_extra.CONTROL_SNIPPETS[i % len(catalog_extra.CONTROL_SNIPPETS)] + text[cut:]
+        )
         record(i, "control_characters")
     for i in plan["zero_width_characters"]:
         text = descriptions[i] or "Clean title."
         cut = max(1, text.find(" ") if " " in text else 1)
-        descriptions[i] = text[: cut - 1] + X.ZERO_WIDTH_SNIPPETS[i % 3] + text[cut - 1 :]
+        descriptions[i] = text[: cut - 1] + catalog_extra.ZERO_WIDTH_SNIPPETS[i % 3] + text[cut - 1 :]
         record(i, "zero_width_characters")
     for i in plan["oversized_text"]:
         text = (descriptions[i] or "This car is offered with a clean title.") + "\n\n"
@@ -389,11 +391,13 @@ def _description_defects(plan: ListingDefectPlan, descriptions: list, record: Ca
         record(i, "oversized_text", "description of 1,000,000 characters")
     for i in plan["contains_email"]:
         prefix = descriptions[i] + " " if descriptions[i] else ""
-        descriptions[i] = prefix + "Questions?" + X.EMAIL_SNIPPETS[i % len(X.EMAIL_SNIPPETS)]
+        descriptions[i] = prefix + "Questions?" + catalog_extra.EMAIL_SNIPPETS[i % len(catalog_extra.EMAIL_SNIPPETS)]
         record(i, "contains_email")
     for i in plan["contains_phone"]:
         prefix = descriptions[i] + " " if descriptions[i] else ""
-        descriptions[i] = prefix + "Serious buyers" + X.PHONE_SNIPPETS[i % len(X.PHONE_SNIPPETS)]
+        descriptions[i] = (
+            prefix + "Serious buyers" + catalog_extra.PHONE_SNIPPETS[i % len(catalog_extra.PHONE_SNIPPETS)]
+        )
         record(i, "contains_phone")
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import catalog as C
+from . import catalog
 from .common import DAY, KIND_MOTORCYCLE, KIND_NON_VEHICLE, YEAR, weighted_choice
 from .copytext import days_from_civil
 
@@ -139,25 +139,25 @@ def draw_identity(rng: np.random.Generator, n: int, as_of: int) -> VehicleIdenti
     """Kind, then a decade (realism.md's mix), then a model in production in that decade, then a year."""
     current_year = as_of_year(as_of)
     kind = weighted_choice(rng, [0.97, 0.02, 0.01], n)
-    decades = np.array(list(C.DECADE_WEIGHTS))
-    decade = decades[weighted_choice(rng, list(C.DECADE_WEIGHTS.values()), n)]
+    decades = np.array(list(catalog.DECADE_WEIGHTS))
+    decade = decades[weighted_choice(rng, list(catalog.DECADE_WEIGHTS.values()), n)]
     model_probabilities = _model_probabilities_by_decade()
     model_index = np.zeros(n, dtype=np.int64)
     for d in decades:
         in_decade = np.nonzero(decade == d)[0]
         if len(in_decade):
-            model_index[in_decade] = rng.choice(len(C.MODELS), size=len(in_decade), p=model_probabilities[d])
-    first_year = np.array([m[2] for m in C.MODELS])[model_index]
-    last_year = np.minimum(np.array([m[3] for m in C.MODELS])[model_index], current_year)
+            model_index[in_decade] = rng.choice(len(catalog.MODELS), size=len(in_decade), p=model_probabilities[d])
+    first_year = np.array([m[2] for m in catalog.MODELS])[model_index]
+    last_year = np.minimum(np.array([m[3] for m in catalog.MODELS])[model_index], current_year)
     low = np.maximum(first_year, decade)
     high = np.maximum(np.minimum(last_year, decade + 9), low)
     year = low + (rng.random(n) * (high - low + 1)).astype(np.int64)
-    motorcycle_index = rng.integers(0, len(C.MOTORCYCLES), n)
-    non_vehicle_index = rng.integers(0, len(C.NON_VEHICLE), n)
+    motorcycle_index = rng.integers(0, len(catalog.MOTORCYCLES), n)
+    non_vehicle_index = rng.integers(0, len(catalog.NON_VEHICLE), n)
     is_motorcycle = kind == KIND_MOTORCYCLE
     if is_motorcycle.any():
-        moto_first = np.array([m[2] for m in C.MOTORCYCLES])[motorcycle_index]
-        moto_last = np.array([m[3] for m in C.MOTORCYCLES])[motorcycle_index]
+        moto_first = np.array([m[2] for m in catalog.MOTORCYCLES])[motorcycle_index]
+        moto_last = np.array([m[3] for m in catalog.MOTORCYCLES])[motorcycle_index]
         moto_year = moto_first + (rng.random(n) * (moto_last - moto_first + 1)).astype(np.int64)
         year = np.where(is_motorcycle, moto_year, year)
     year = np.where(kind == KIND_NON_VEHICLE, 1935 + rng.integers(0, 50, n), year)
@@ -166,14 +166,14 @@ def draw_identity(rng: np.random.Generator, n: int, as_of: int) -> VehicleIdenti
 
 def _model_probabilities_by_decade() -> dict[int, np.ndarray | None]:
     """P(model | decade): make popularity shared among its models, damped by years in production."""
-    models = C.MODELS
+    models = catalog.MODELS
     by_decade: dict[int, np.ndarray | None] = {}
-    for decade in C.DECADE_WEIGHTS:
+    for decade in catalog.DECADE_WEIGHTS:
         weights: list[float] = []
         for make, _model, first_year, last_year, _price, _body in models:
             overlap = max(0, min(last_year, decade + 9) - max(first_year, decade) + 1)
             models_of_make = sum(1 for x in models if x[0] == make)
-            weights.append(C.MAKE_WEIGHTS[make] / models_of_make * (overlap / 10.0) ** 0.5 if overlap else 0.0)
+            weights.append(catalog.MAKE_WEIGHTS[make] / models_of_make * (overlap / 10.0) ** 0.5 if overlap else 0.0)
         weight_array = np.array(weights)
         by_decade[decade] = weight_array / weight_array.sum() if weight_array.sum() > 0 else None
     return by_decade
@@ -182,10 +182,10 @@ def _model_probabilities_by_decade() -> dict[int, np.ndarray | None]:
 def draw_condition(rng: np.random.Generator, identity: VehicleIdentity, as_of: int) -> VehicleCondition:
     """Typical price, hidden quality (which the published rating only hints at) and the build date."""
     kind, n = identity.kind, len(identity.kind)
-    base_price = np.array([m[4] for m in C.MODELS], dtype=float)[identity.model_index]
-    moto_price = np.array([m[4] for m in C.MOTORCYCLES], dtype=float)[identity.motorcycle_index]
+    base_price = np.array([m[4] for m in catalog.MODELS], dtype=float)[identity.model_index]
+    moto_price = np.array([m[4] for m in catalog.MOTORCYCLES], dtype=float)[identity.motorcycle_index]
     base_price = np.where(kind == KIND_MOTORCYCLE, moto_price, base_price)
-    lot_price = np.array([m[2] for m in C.NON_VEHICLE], dtype=float)[identity.non_vehicle_index]
+    lot_price = np.array([m[2] for m in catalog.NON_VEHICLE], dtype=float)[identity.non_vehicle_index]
     base_price = np.where(kind == KIND_NON_VEHICLE, lot_price, base_price)
     quality = rng.normal(0, 1, n)
     rated = rng.random(n) < 0.15
@@ -234,19 +234,21 @@ def _text_of_vehicle(identity: VehicleIdentity, draws: VehicleDraws, v: int) -> 
     text_pick = int(draws.integer[v, I_TEXT])
     kind = identity.kind[v]
     if kind == KIND_NON_VEHICLE:
-        make, model = C.NON_VEHICLE[identity.non_vehicle_index[v]][:2]
+        make, model = catalog.NON_VEHICLE[identity.non_vehicle_index[v]][:2]
         return (make, make, model, model.split()[-1].lower(), None, None, None, None, False, None, None, None, None)
     if kind == KIND_MOTORCYCLE:
-        make, model = C.MOTORCYCLES[identity.motorcycle_index[v]][:2]
+        make, model = catalog.MOTORCYCLES[identity.motorcycle_index[v]][:2]
         body = "Motorcycle"
     else:
-        make, model, _first, _last, _price, body = C.MODELS[identity.model_index[v]]
+        make, model, _first, _last, _price, body = catalog.MODELS[identity.model_index[v]]
     year = int(identity.year[v])
-    trims = C.TRIMS.get(model)
+    trims = catalog.TRIMS.get(model)
     trim = trims[text_pick % len(trims)] if trims and uniforms[U_HAS_TRIM] < 0.6 else None
-    color = C.COLORS[(text_pick >> 3) % len(C.COLORS)]
+    color = catalog.COLORS[(text_pick >> 3) % len(catalog.COLORS)]
     interior = (
-        C.INTERIOR_COLORS[(text_pick >> 9) % len(C.INTERIOR_COLORS)] if uniforms[U_HAS_INTERIOR_COLOR] > 0.15 else None
+        catalog.INTERIOR_COLORS[(text_pick >> 9) % len(catalog.INTERIOR_COLORS)]
+        if uniforms[U_HAS_INTERIOR_COLOR] > 0.15
+        else None
     )
     manual_share = 0.75 if year < 1980 else 0.55 if year < 2000 else 0.4
     manual = bool(kind == KIND_MOTORCYCLE or uniforms[U_MANUAL] < manual_share)
@@ -254,7 +256,9 @@ def _text_of_vehicle(identity: VehicleIdentity, draws: VehicleDraws, v: int) -> 
     if kind == KIND_MOTORCYCLE:
         engines = MOTORCYCLE_ENGINES
     else:
-        engines = C.MAKE_ENGINES.get(make) or C.ENGINES["old" if year < 1980 else "mid" if year < 2005 else "new"]
+        engines = (
+            catalog.MAKE_ENGINES.get(make) or catalog.ENGINES["old" if year < 1980 else "mid" if year < 2005 else "new"]
+        )
     engine = engines[(text_pick >> 17) % len(engines)] if uniforms[U_HAS_ENGINE] > 0.1 else None
     drivetrain: str | None = "4WD" if body in ("SUV", "Pickup") else ("RWD" if text_pick % 5 else "rear-wheel drive")
     if kind == KIND_MOTORCYCLE:
@@ -280,11 +284,11 @@ def _text_of_vehicle(identity: VehicleIdentity, draws: VehicleDraws, v: int) -> 
 def _gearbox(manual: bool, text_pick: int, year: int, make: str) -> str:
     """A period-plausible gearbox: no 5/6-speeds before 1960, PDK and Tiptronic only on a Porsche."""
     if manual:
-        gearbox = C.TRANSMISSIONS_MANUAL[(text_pick >> 13) % len(C.TRANSMISSIONS_MANUAL)]
+        gearbox = catalog.TRANSMISSIONS_MANUAL[(text_pick >> 13) % len(catalog.TRANSMISSIONS_MANUAL)]
         if year < 1960 and gearbox.startswith(("5", "6")):
             gearbox = "3-Speed Manual" if text_pick % 2 else "4-Speed Manual"
         return gearbox
-    gearbox = C.TRANSMISSIONS_AUTO[(text_pick >> 13) % len(C.TRANSMISSIONS_AUTO)]
+    gearbox = catalog.TRANSMISSIONS_AUTO[(text_pick >> 13) % len(catalog.TRANSMISSIONS_AUTO)]
     if gearbox in ("PDK", "7-Speed PDK", "Tiptronic") and make != "Porsche":
         gearbox = "Automatic"
     return gearbox
@@ -292,7 +296,7 @@ def _gearbox(manual: bool, text_pick: int, year: int, make: str) -> str:
 
 def _spelling(make: str, uniform: float) -> str:
     """The make as a seller types it: catalog.MAKE_SPELLINGS gives the variants and their weights."""
-    variants = C.MAKE_SPELLINGS.get(make)
+    variants = catalog.MAKE_SPELLINGS.get(make)
     if not variants:
         return make
     total = sum(weight for _spelling, weight in variants)
