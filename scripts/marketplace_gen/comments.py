@@ -142,7 +142,7 @@ def comments_chunk(
     prefix = np.zeros(n, dtype=np.int64)
     seller = listings.seller[listing]
     user = active_users_joined_before(rng, users, posted_at)
-    # the seller answers questions; nobody else comments on their own listing as the seller
+    # the seller answers the questions; a commenter drawn as the seller becomes the next user
     user = np.where(is_answer, seller, np.where(user == seller, (user + 1) % users.n, user))
     likes = np.maximum(0, np.floor(np.exp(rng.normal(0.2, 1.1, n)) - 1)).astype(np.int64)
     likes = np.where(is_answer, likes // 2, likes)
