@@ -7,13 +7,14 @@ Example:
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from cli_common import OneLineArgumentParser, connect, fail  # noqa: E402
-from marketplace_gen.runner import DEFAULT_AS_OF, TABLES, _stderr_progress, generate, parse_as_of  # noqa: E402
+from marketplace_gen.runner import DEFAULT_AS_OF, TABLES, generate, parse_as_of, print_progress  # noqa: E402
 
 __all__ = ["generate", "main"]
 
@@ -29,47 +30,47 @@ The same (scale, seed, dirty-rate, as-of) always produces byte-identical rows.
 
 
 def build_parser() -> OneLineArgumentParser:
-    p = OneLineArgumentParser(
+    parser = OneLineArgumentParser(
         prog="generate_marketplace.py",
         description="Drop, recreate and fill the marketplace's raw tables (users, vehicles, bat_listings, "
         "vehicle_images, comments, bids, technicians, service_records, ownerships) plus the "
         "ground-truth tables _injected_defects, _owner_archetypes, _technician_profiles and "
         "_generator_runs, using COPY.",
         epilog=EPILOG,
-        formatter_class=__import__("argparse").RawDescriptionHelpFormatter,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument(
+    parser.add_argument(
         "--scale",
         type=float,
         required=True,
         help="size relative to production, 0 < S <= 10 (1.0 = 287K vehicles; e.g. 0.001 for a demo)",
     )
-    p.add_argument("--seed", type=int, required=True, help="random seed, e.g. 42; same seed -> same rows")
-    p.add_argument(
+    parser.add_argument("--seed", type=int, required=True, help="random seed, e.g. 42; same seed -> same rows")
+    parser.add_argument(
         "--dirty-rate",
         type=float,
         default=0.02,
         help="share of rows given an injected defect, 0 .. 0.5 (default 0.02; e.g. 0 for clean data)",
     )
-    p.add_argument(
+    parser.add_argument(
         "--schema",
         default=os.environ.get("CONTEXTPACK_RAW_SCHEMA", "raw"),
         help="target schema (default: env CONTEXTPACK_RAW_SCHEMA, else 'raw'), e.g. raw",
     )
-    p.add_argument(
+    parser.add_argument(
         "--dsn",
         default=None,
         help="libpq connection string, e.g. 'host=localhost port=5432 dbname=wh'; "
         "default: the PG* environment variables",
     )
-    p.add_argument(
+    parser.add_argument(
         "--as-of",
         default=DEFAULT_AS_OF,
         help=f"extract time: every timestamp is at or before it and _loaded_at derives from it "
         f"(default {DEFAULT_AS_OF}), e.g. 2025-06-30T00:00:00Z",
     )
-    p.add_argument("--quiet", action="store_true", help="print nothing on success")
-    return p
+    parser.add_argument("--quiet", action="store_true", help="print nothing on success")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,30 +89,30 @@ def main(argv: list[str] | None = None) -> int:
         fail(f"--as-of is not an ISO timestamp: {args.as_of!r} (e.g. 2026-01-31T00:00:00Z)")
     conn = connect(args.dsn)
     try:
-        res = generate(
+        result = generate(
             conn,
             args.scale,
             args.seed,
             args.dirty_rate,
             schema=args.schema,
             as_of=as_of,
-            progress=None if args.quiet else _stderr_progress,
+            progress=None if args.quiet else print_progress,
         )
     except Exception as exc:  # noqa: BLE001 - one line for the user, not a traceback
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        fail(f"generation failed: {type(exc).__name__}: {msg}")
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        fail(f"generation failed: {type(exc).__name__}: {message}")
     finally:
         conn.close()
     if not args.quiet:
-        secs = res["seconds"]
+        seconds = result["seconds"]
         print(
             f"generated schema {args.schema!r}: scale {args.scale:g}, seed {args.seed}, "
             f"dirty-rate {args.dirty_rate:g}"
         )
-        for t in TABLES:
-            print(f"  {t:<16} {res['rows'][t]:>12,}")
-        print(f"  {'defects':<16} {res['defects']:>12,}  (in {args.schema}._injected_defects)")
-        print(f"  total {res['total_rows']:,} rows in {secs:.1f}s = {res['rows_per_second']:,.0f} rows/s")
+        for table in TABLES:
+            print(f"  {table:<16} {result['rows'][table]:>12,}")
+        print(f"  {'defects':<16} {result['defects']:>12,}  (in {args.schema}._injected_defects)")
+        print(f"  total {result['total_rows']:,} rows in {seconds:.1f}s = {result['rows_per_second']:,.0f} rows/s")
     return 0
 
 

@@ -1,18 +1,23 @@
-"""Vectorised builders for PostgreSQL COPY text format.
+"""Vectorised builders for PostgreSQL COPY data, text and binary format.
 
-A chunk of rows is assembled column by column as byte matrices (rows x width) plus a keep-mask;
-``Rows.tobytes`` concatenates them and drops the masked bytes, giving the COPY text without a Python loop.
+A chunk of rows is assembled column by column as byte matrices (rows x width) plus keep-masks of the same
+shape; ``Rows.tobytes`` concatenates them and drops the masked bytes, giving the COPY data without a
+Python loop per row. Variable-width values (integers, vocabulary entries) are right- or left-aligned in
+their matrix and masked down to their real length; NULL is a masked-out value plus an ``\\N`` piece (text)
+or a length of -1 (binary).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-_NULL = np.frombuffer(b"\\N", dtype=np.uint8)
-PG_EPOCH = 946684800  # 2000-01-01 in Unix seconds
-BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_HEX_DIGITS = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_TEXT_NULL = np.frombuffer(b"\\N", dtype=np.uint8)
+_MINUS = np.frombuffer(b"-", dtype=np.uint8)
+PG_EPOCH = 946684800  # 2000-01-01 in Unix seconds: binary timestamps count microseconds from it
+BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
 BINARY_TRAILER = b"\xff\xff"
+_DASH, _SPACE, _COLON = 45, 32, 58
 
 
 def escape_copy(text: str) -> str:
@@ -24,46 +29,51 @@ def escape_copy(text: str) -> str:
     return text
 
 
-def civil_from_days(days: np.ndarray):
-    """Days since 1970-01-01 -> (year, month, day) arrays (proleptic Gregorian, vectorised)."""
-    z = days.astype(np.int64) + 719468
-    era = np.floor_divide(z, 146097)
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    y = yoe + era * 400
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    d = doy - (153 * mp + 2) // 5 + 1
-    m = np.where(mp < 10, mp + 3, mp - 9)
-    y = y + (m <= 2)
-    return y, m, d
+def civil_from_days(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Days since 1970-01-01 -> (year, month, day) arrays, proleptic Gregorian.
+
+    Howard Hinnant's algorithm: count in 400-year eras of 146097 days, with years starting on March 1 so
+    the leap day is the last day of a year.
+    """
+    shifted = days.astype(np.int64) + 719468  # days since 0000-03-01
+    era = np.floor_divide(shifted, 146097)
+    day_of_era = shifted - era * 146097
+    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36524 - day_of_era // 146096) // 365
+    year = year_of_era + era * 400
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    month_from_march = (5 * day_of_year + 2) // 153
+    day = day_of_year - (153 * month_from_march + 2) // 5 + 1
+    month = np.where(month_from_march < 10, month_from_march + 3, month_from_march - 9)
+    year = year + (month <= 2)
+    return year, month, day
 
 
-def days_from_civil(y: int, m: int, d: int) -> int:
-    y -= m <= 2
-    era = (y if y >= 0 else y - 399) // 400
-    yoe = y - era * 400
-    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
+def days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (the inverse of ``civil_from_days``)."""
+    year -= month <= 2
+    era = (year if year >= 0 else year - 399) // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 719468
 
 
-def ndigits(v: np.ndarray) -> np.ndarray:
+def ndigits(values: np.ndarray) -> np.ndarray:
     """Decimal digits of non-negative ints (at least 1)."""
-    a = np.asarray(v, dtype=np.int64)
-    nd = np.ones(len(a), dtype=np.int64)
-    for k in range(1, 19):
-        m = a >= 10**k
-        if not m.any():
+    as_int = np.asarray(values, dtype=np.int64)
+    digits = np.ones(len(as_int), dtype=np.int64)
+    for power in range(1, 19):
+        longer = as_int >= 10**power
+        if not longer.any():
             break
-        nd += m
-    return nd
+        digits += longer
+    return digits
 
 
-def _digits(v: np.ndarray, width: int) -> np.ndarray:
-    """Fixed-width zero-padded decimal digits (rows x width) of non-negative ints."""
-    pw = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-    return ((v[:, None] // pw) % 10 + 48).astype(np.uint8)
+def _digits(values: np.ndarray, width: int) -> np.ndarray:
+    """Fixed-width zero-padded decimal digits (rows x width) of non-negative ints, as ASCII."""
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    return ((values[:, None] // powers) % 10 + 48).astype(np.uint8)
 
 
 class Vocab:
@@ -73,8 +83,8 @@ class Vocab:
         self.items = items
         width = max(2, max((len(b) for b in items), default=2))
         self.lens = np.array([len(b) for b in items], dtype=np.int64)
-        arr = np.array(items, dtype=f"S{width}")
-        self.mat = arr.view(np.uint8).reshape(len(items), width)
+        padded = np.array(items, dtype=f"S{width}")
+        self.mat = padded.view(np.uint8).reshape(len(items), width)
         self.width = width
 
     @classmethod
@@ -82,13 +92,14 @@ class Vocab:
         """Unescaped UTF-8 (for binary COPY)."""
         return cls([s.encode() for s in items])
 
-    @classmethod
-    def of_text(cls, items: list[str]) -> Vocab:
-        return cls([escape_copy(s).encode() for s in items])
-
 
 class Rows:
-    """Column-wise builder of COPY text for ``n`` rows."""
+    """Column-wise builder of COPY data for ``n`` rows.
+
+    Text format: ``col`` starts a column, value methods (``ints``, ``money``, ``ts``, ``vocab``, ...) add
+    its pieces, ``null`` blanks it, ``end`` ends the row. Binary format: ``b_row`` starts a row, ``b_*``
+    add whole fields (length + data) and return the piece index that ``b_null``/``b_null_fixed`` take.
+    """
 
     def __init__(self, n: int):
         self.n = n
@@ -103,9 +114,19 @@ class Rows:
             mask = np.broadcast_to(np.ones(mat.shape[1], dtype=bool), mat.shape)
         self.masks.append(mask)
 
-    def lit(self, b: bytes) -> None:
-        a = np.frombuffer(b, dtype=np.uint8)
-        self._piece(np.broadcast_to(a, (self.n, len(a))))
+    def _drop_pieces_since(self, start: int, rows: np.ndarray) -> None:
+        """Mask out every piece from ``start`` on for ``rows`` (copying broadcast masks before writing)."""
+        for k in range(start, len(self.masks)):
+            mask = self.masks[k]
+            if not mask.flags.writeable:
+                mask = np.array(mask)
+                self.masks[k] = mask
+            mask[rows] = False
+
+    def lit(self, literal: bytes) -> None:
+        """The same bytes on every row."""
+        as_array = np.frombuffer(literal, dtype=np.uint8)
+        self._piece(np.broadcast_to(as_array, (self.n, len(as_array))))
 
     def col(self) -> int:
         """Start a new column (tab separator unless first); returns the piece index for ``null``."""
@@ -118,98 +139,90 @@ class Rows:
         """Replace the pieces since ``start`` by \\N on the rows where ``rows`` is true."""
         if rows is None or not rows.any():
             return
-        for k in range(start, len(self.masks)):
-            m = self.masks[k]
-            if not m.flags.writeable:
-                m = np.array(m)
-                self.masks[k] = m
-            m[rows] = False
-        mm = np.zeros((self.n, 2), dtype=bool)
-        mm[rows] = True
-        self._piece(np.broadcast_to(_NULL, (self.n, 2)), mm)
+        self._drop_pieces_since(start, rows)
+        null_mask = np.zeros((self.n, 2), dtype=bool)
+        null_mask[rows] = True
+        self._piece(np.broadcast_to(_TEXT_NULL, (self.n, 2)), null_mask)
 
-    def override(self, start: int, rows: np.ndarray, voc: Vocab, idx: np.ndarray) -> None:
-        """Replace the pieces since ``start`` by vocabulary entries ``idx`` where ``rows`` is true."""
+    def override(self, start: int, rows: np.ndarray, vocab: Vocab, index: np.ndarray) -> None:
+        """Replace the pieces since ``start`` by vocabulary entries ``index`` where ``rows`` is true."""
         if rows is None or not rows.any():
             return
-        for k in range(start, len(self.masks)):
-            m = self.masks[k]
-            if not m.flags.writeable:
-                m = np.array(m)
-                self.masks[k] = m
-            m[rows] = False
-        idx = np.asarray(idx, dtype=np.int64)
-        mask = np.arange(voc.width) < voc.lens[idx][:, None]
+        self._drop_pieces_since(start, rows)
+        index = np.asarray(index, dtype=np.int64)
+        mask = np.arange(vocab.width) < vocab.lens[index][:, None]
         mask[~rows] = False
-        self._piece(voc.mat[idx], mask)
+        self._piece(vocab.mat[index], mask)
 
     def end(self) -> None:
         self.lit(b"\n")
 
     # -- value pieces (no separators) -------------------------------------------------------------
-    def ints(self, v: np.ndarray) -> None:
-        v = np.asarray(v, dtype=np.int64)
-        a = np.abs(v)
-        top = int(a.max()) if self.n else 0
-        width = max(1, len(str(top)))
-        nd = np.ones(self.n, dtype=np.int64)
-        for k in range(1, width):
-            nd += a >= 10**k
-        neg = v < 0
-        if neg.any():
-            self._piece(np.broadcast_to(np.frombuffer(b"-", np.uint8), (self.n, 1)), neg[:, None].copy())
-        self._piece(_digits(a, width), np.arange(width) >= (width - nd)[:, None])
+    def ints(self, values: np.ndarray) -> None:
+        values = np.asarray(values, dtype=np.int64)
+        magnitude = np.abs(values)
+        largest = int(magnitude.max()) if self.n else 0
+        width = max(1, len(str(largest)))
+        digits = np.ones(self.n, dtype=np.int64)
+        for power in range(1, width):
+            digits += magnitude >= 10**power
+        negative = values < 0
+        if negative.any():
+            self._piece(np.broadcast_to(_MINUS, (self.n, 1)), negative[:, None].copy())
+        self._piece(_digits(magnitude, width), np.arange(width) >= (width - digits)[:, None])
 
     def money(self, cents: np.ndarray) -> None:
-        c = np.asarray(cents, dtype=np.int64)
-        neg = c < 0
-        a = np.abs(c)
-        if neg.any():
-            self._piece(np.broadcast_to(np.frombuffer(b"-", np.uint8), (self.n, 1)), neg[:, None].copy())
-        self.ints(a // 100)
+        cents = np.asarray(cents, dtype=np.int64)
+        negative = cents < 0
+        magnitude = np.abs(cents)
+        if negative.any():
+            self._piece(np.broadcast_to(_MINUS, (self.n, 1)), negative[:, None].copy())
+        self.ints(magnitude // 100)
         self.lit(b".")
-        self._piece(_digits(a % 100, 2))
+        self._piece(_digits(magnitude % 100, 2))
 
     def date(self, days: np.ndarray) -> None:
-        y, m, d = civil_from_days(np.asarray(days, dtype=np.int64))
+        year, month, day = civil_from_days(np.asarray(days, dtype=np.int64))
         out = np.empty((self.n, 10), dtype=np.uint8)
-        out[:, 0:4] = _digits(y, 4)
-        out[:, 4] = 45
-        out[:, 5:7] = _digits(m, 2)
-        out[:, 7] = 45
-        out[:, 8:10] = _digits(d, 2)
+        out[:, 0:4] = _digits(year, 4)
+        out[:, 4] = _DASH
+        out[:, 5:7] = _digits(month, 2)
+        out[:, 7] = _DASH
+        out[:, 8:10] = _digits(day, 2)
         self._piece(out)
 
-    def ts(self, secs: np.ndarray) -> None:
-        s = np.asarray(secs, dtype=np.int64)
-        days = np.floor_divide(s, 86400)
-        rem = s - days * 86400
-        y, m, d = civil_from_days(days)
+    def ts(self, seconds: np.ndarray) -> None:
+        """A UTC timestamp, 'YYYY-MM-DD HH:MM:SS+00'."""
+        seconds = np.asarray(seconds, dtype=np.int64)
+        days = np.floor_divide(seconds, 86400)
+        of_day = seconds - days * 86400
+        year, month, day = civil_from_days(days)
         out = np.empty((self.n, 22), dtype=np.uint8)
-        out[:, 0:4] = _digits(y, 4)
-        out[:, 4] = 45
-        out[:, 5:7] = _digits(m, 2)
-        out[:, 7] = 45
-        out[:, 8:10] = _digits(d, 2)
-        out[:, 10] = 32
-        out[:, 11:13] = _digits(rem // 3600, 2)
-        out[:, 13] = 58
-        out[:, 14:16] = _digits((rem // 60) % 60, 2)
-        out[:, 16] = 58
-        out[:, 17:19] = _digits(rem % 60, 2)
+        out[:, 0:4] = _digits(year, 4)
+        out[:, 4] = _DASH
+        out[:, 5:7] = _digits(month, 2)
+        out[:, 7] = _DASH
+        out[:, 8:10] = _digits(day, 2)
+        out[:, 10] = _SPACE
+        out[:, 11:13] = _digits(of_day // 3600, 2)
+        out[:, 13] = _COLON
+        out[:, 14:16] = _digits((of_day // 60) % 60, 2)
+        out[:, 16] = _COLON
+        out[:, 17:19] = _digits(of_day % 60, 2)
         out[:, 19:22] = np.frombuffer(b"+00", np.uint8)
         self._piece(out)
 
     def fixed(self, mat: np.ndarray) -> None:
+        """A (rows x width) byte matrix as it is."""
         self._piece(mat)
 
-    def vocab(self, voc: Vocab, idx: np.ndarray) -> None:
-        idx = np.asarray(idx, dtype=np.int64)
-        self._piece(voc.mat[idx], np.arange(voc.width) < voc.lens[idx][:, None])
+    def vocab(self, vocab: Vocab, index: np.ndarray) -> None:
+        index = np.asarray(index, dtype=np.int64)
+        self._piece(vocab.mat[index], np.arange(vocab.width) < vocab.lens[index][:, None])
 
     # -- binary COPY fields ----------------------------------------------------------------------------
-    def b_row(self, nfields: int) -> None:
-        self.lit(int(nfields).to_bytes(2, "big"))
+    def b_row(self, n_fields: int) -> None:
+        self.lit(int(n_fields).to_bytes(2, "big"))
 
     def b_len(self, lengths: np.ndarray) -> int:
         """A field's int32 length (per row); returns its piece index for ``b_null``."""
@@ -222,19 +235,15 @@ class Rows:
         if rows is None or not rows.any():
             return
         self.mats[start][rows] = 0xFF
-        for k in range(start + 1, len(self.masks)):
-            m = self.masks[k]
-            if not m.flags.writeable:
-                m = np.array(m)
-                self.masks[k] = m
-            m[rows] = False
+        self._drop_pieces_since(start + 1, rows)
 
     def b_fixed(self, values: np.ndarray, dtype: str) -> int:
-        arr = np.ascontiguousarray(np.asarray(values).astype(dtype))
-        width = arr.dtype.itemsize
+        """A fixed-width field: its constant length, then ``values`` in big-endian ``dtype``."""
+        as_bytes = np.ascontiguousarray(np.asarray(values).astype(dtype))
+        width = as_bytes.dtype.itemsize
         start = len(self.mats)
         self.lit(int(width).to_bytes(4, "big"))
-        self._piece(arr.view(np.uint8).reshape(self.n, width))
+        self._piece(as_bytes.view(np.uint8).reshape(self.n, width))
         return start
 
     def b_bytes(self, mat: np.ndarray) -> int:
@@ -244,21 +253,20 @@ class Rows:
         self._piece(mat)
         return start
 
-    def b_int8(self, v: np.ndarray) -> int:
-        return self.b_fixed(v, ">i8")
+    def b_int8(self, values: np.ndarray) -> int:
+        return self.b_fixed(values, ">i8")
 
-    def b_int4(self, v: np.ndarray) -> int:
-        return self.b_fixed(v, ">i4")
+    def b_int4(self, values: np.ndarray) -> int:
+        return self.b_fixed(values, ">i4")
 
-    def b_ts(self, secs: np.ndarray) -> int:
-        return self.b_fixed((np.asarray(secs, dtype=np.int64) - PG_EPOCH) * 1_000_000, ">i8")
+    def b_ts(self, seconds: np.ndarray) -> int:
+        return self.b_fixed((np.asarray(seconds, dtype=np.int64) - PG_EPOCH) * 1_000_000, ">i8")
 
     def b_null_fixed(self, start: int, rows: np.ndarray | None) -> None:
         """NULL for a fixed-width field added by ``b_fixed`` (its length piece is a broadcast literal)."""
         if rows is None or not rows.any():
             return
-        mat = np.array(self.mats[start])
-        self.mats[start] = mat
+        self.mats[start] = np.array(self.mats[start])
         self.b_null(start, rows)
 
     def tobytes(self) -> bytes:
@@ -271,73 +279,68 @@ class Rows:
 
 def uuid_bytes(rng: np.random.Generator, n: int) -> np.ndarray:
     """n random version-4 UUIDs, a (n x 16) uint8 matrix."""
-    b = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
-    b[:, 6] = (b[:, 6] & 0x0F) | 0x40
-    b[:, 8] = (b[:, 8] & 0x3F) | 0x80
-    return b
+    raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    return raw
 
 
-def uuid_text(b: np.ndarray) -> np.ndarray:
+def uuid_text(raw: np.ndarray) -> np.ndarray:
     """UUID bytes (n x 16) as text, a (n x 36) uint8 matrix."""
-    n = len(b)
-    hx = np.empty((n, 32), dtype=np.uint8)
-    hx[:, 0::2] = _HEX[b >> 4]
-    hx[:, 1::2] = _HEX[b & 0x0F]
+    n = len(raw)
+    hex_digits = np.empty((n, 32), dtype=np.uint8)
+    hex_digits[:, 0::2] = _HEX_DIGITS[raw >> 4]
+    hex_digits[:, 1::2] = _HEX_DIGITS[raw & 0x0F]
     out = np.empty((n, 36), dtype=np.uint8)
-    out[:, 0:8] = hx[:, 0:8]
-    out[:, 9:13] = hx[:, 8:12]
-    out[:, 14:18] = hx[:, 12:16]
-    out[:, 19:23] = hx[:, 16:20]
-    out[:, 24:36] = hx[:, 20:32]
-    out[:, [8, 13, 18, 23]] = 45
+    out[:, 0:8] = hex_digits[:, 0:8]
+    out[:, 9:13] = hex_digits[:, 8:12]
+    out[:, 14:18] = hex_digits[:, 12:16]
+    out[:, 19:23] = hex_digits[:, 16:20]
+    out[:, 24:36] = hex_digits[:, 20:32]
+    out[:, [8, 13, 18, 23]] = _DASH
     return out
-
-
-def uuid_matrix(rng: np.random.Generator, n: int) -> np.ndarray:
-    return uuid_text(uuid_bytes(rng, n))
 
 
 def py_table(columns: list[list]) -> bytes:
     """COPY text from Python column lists of already-formatted str (None -> \\N)."""
-    cols = [["\\N" if v is None else v for v in c] for c in columns]
-    return (
-        "\n".join("\t".join(r) for r in zip(*cols, strict=False)) + ("\n" if cols and cols[0] else "")
-    ).encode()
+    cells = [["\\N" if value is None else value for value in column] for column in columns]
+    body = "\n".join("\t".join(row) for row in zip(*cells, strict=True))
+    return (body + ("\n" if cells and cells[0] else "")).encode()
 
 
-def fmt_money(c) -> str | None:
-    if c is None:
+def fmt_money(cents: int | None) -> str | None:
+    if cents is None:
         return None
-    c = int(c)
-    sign = "-" if c < 0 else ""
-    c = abs(c)
-    return f"{sign}{c // 100}.{c % 100:02d}"
+    cents = int(cents)
+    sign = "-" if cents < 0 else ""
+    cents = abs(cents)
+    return f"{sign}{cents // 100}.{cents % 100:02d}"
 
 
-def fmt_ts(sec) -> str | None:
-    if sec is None:
-        return None
-    days, rem = divmod(int(sec), 86400)
-    y, m, d = (int(x[0]) for x in civil_from_days(np.array([days])))
-    return f"{y:04d}-{m:02d}-{d:02d} {rem // 3600:02d}:{rem // 60 % 60:02d}:{rem % 60:02d}+00"
+def fmt_ts(seconds: int) -> str:
+    """A UTC timestamp as COPY text."""
+    days, of_day = divmod(int(seconds), 86400)
+    year, month, day = (int(x[0]) for x in civil_from_days(np.array([days])))
+    return f"{year:04d}-{month:02d}-{day:02d} {of_day // 3600:02d}:{of_day // 60 % 60:02d}:{of_day % 60:02d}+00"
 
 
-def fmt_ts_list(secs: np.ndarray, null: np.ndarray | None = None) -> list:
-    """Vectorised formatting of many timestamps to Python str."""
-    r = Rows(len(secs))
-    r.ts(secs)
-    r.end()
-    out = r.tobytes().decode().split("\n")[:-1]
+def fmt_ts_list(seconds: np.ndarray, null: np.ndarray | None = None) -> list[str | None]:
+    """Vectorised formatting of many timestamps to Python str (None where ``null``)."""
+    rows = Rows(len(seconds))
+    rows.ts(seconds)
+    rows.end()
+    return _lines(rows, null)
+
+
+def fmt_date_list(days: np.ndarray, null: np.ndarray | None = None) -> list[str | None]:
+    rows = Rows(len(days))
+    rows.date(days)
+    rows.end()
+    return _lines(rows, null)
+
+
+def _lines(rows: Rows, null: np.ndarray | None) -> list[str | None]:
+    out: list[str | None] = list(rows.tobytes().decode().split("\n")[:-1])
     if null is not None:
-        out = [None if z else s for s, z in zip(out, null.tolist(), strict=False)]
-    return out
-
-
-def fmt_date_list(days: np.ndarray, null: np.ndarray | None = None) -> list:
-    r = Rows(len(days))
-    r.date(days)
-    r.end()
-    out = r.tobytes().decode().split("\n")[:-1]
-    if null is not None:
-        out = [None if z else s for s, z in zip(out, null.tolist(), strict=False)]
+        out = [None if unknown else text for text, unknown in zip(out, null.tolist(), strict=True)]
     return out

@@ -1,10 +1,20 @@
-"""Defect planning: which rows of which table get which injected defect (the ground truth)."""
+"""Injected defects: which rows of which table get which defect, and the ledger that records them.
+
+Every defect written into a raw table is also recorded in the ``Ledger`` as a ground-truth row of
+``_injected_defects`` (table, record key, defect kind, detail), so tests can check the quarantine against
+what was really injected. Each table gets ``per_kind`` rows of each of its kinds (at least MIN_PER_KIND
+when the dirty rate is above zero). Defect choices draw from STREAM_DEFECTS keyed by (table number, part):
+part 0 for the in-memory tables' choices, 1 for a streamed table's global plan, 2 for the bare vehicles,
+3 for the listings' re-delivery times.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from .world import DAY, S_DEFECT, rng_for
+from .common import DAY, STREAM_DEFECTS, GeneratorConfig, stream_rng
 
 ORPHAN_BASE = 900_000_000  # ids from here on exist in no table
 
@@ -65,66 +75,83 @@ TABLE_KINDS = {
     "service_records": ["duplicate_delivery", "orphan_reference"],
     "ownerships": ["duplicate_delivery", "orphan_reference", "missing_optional_value"],
 }
-TABLE_NO = {t: i for i, t in enumerate(TABLE_KINDS)}
+TABLE_NUMBER = {table: number for number, table in enumerate(TABLE_KINDS)}
 MIN_PER_KIND = 3
 
 
-class Ledger:
-    """Collects ground-truth rows (table, record_key, defect_kind, detail)."""
+@dataclass
+class StreamedDefectPlan:
+    """For a streamed table: the global row numbers (sorted) that carry a defect and the kind of each
+    (an index into TABLE_KINDS[table]). Chunks take their slice with ``in_chunk``."""
 
-    def __init__(self, cfg):
+    rows: np.ndarray
+    kinds: np.ndarray
+
+    def in_chunk(self, first_row: int, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk-local rows, kinds) of the defects in global rows first_row .. first_row + n_rows - 1."""
+        lo, hi = np.searchsorted(self.rows, first_row), np.searchsorted(self.rows, first_row + n_rows)
+        return self.rows[lo:hi] - first_row, self.kinds[lo:hi]
+
+
+class Ledger:
+    """Collects the ground truth of ``_injected_defects``: (table, record_key, defect_kind, detail) rows."""
+
+    def __init__(self, cfg: GeneratorConfig):
         self.cfg = cfg
         self.rows: list[tuple[str, str, str, str]] = []
 
-    def add(self, table: str, key, kind: str, detail: str = "") -> None:
+    def add(self, table: str, key: object, kind: str, detail: str = "") -> None:
         self.rows.append((table, str(key), kind, detail))
 
     def per_kind(self, table: str, n_rows: int) -> int:
+        """How many rows of ``table`` get each of its defect kinds."""
         rate = self.cfg.dirty_rate
         if rate <= 0 or n_rows <= 0:
             return 0
         return max(MIN_PER_KIND, int(round(rate * n_rows / len(TABLE_KINDS[table]))))
 
     def rng(self, table: str, part: int = 0) -> np.random.Generator:
-        return rng_for(self.cfg.seed, S_DEFECT, TABLE_NO[table], part)
+        return stream_rng(self.cfg.seed, STREAM_DEFECTS, TABLE_NUMBER[table], part)
 
-    def dup_loaded(self, rng: np.random.Generator, k: int) -> np.ndarray:
+    def redelivery_loaded_at(self, rng: np.random.Generator, count: int) -> np.ndarray:
         """_loaded_at of re-deliveries: 1 hour .. 3 days after the first delivery."""
-        return self.cfg.as_of + 3600 + (rng.random(k) * 3 * DAY).astype(np.int64)
+        return self.cfg.as_of + 3600 + (rng.random(count) * 3 * DAY).astype(np.int64)
 
-    def plan_global(self, table: str, n_rows: int):
-        """Sorted global row indices and their kinds for a streamed table."""
-        k = self.per_kind(table, n_rows)
+    def plan_streamed(self, table: str, n_rows: int) -> StreamedDefectPlan:
+        """Spread ``per_kind`` rows of each kind over a streamed table's ``n_rows`` rows, before any chunk
+        is made, so a chunk knows its defects without seeing the others."""
+        per_kind = self.per_kind(table, n_rows)
         kinds = TABLE_KINDS[table]
-        if k == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        total = min(n_rows, k * len(kinds))
+        if per_kind == 0:
+            return StreamedDefectPlan(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        total = min(n_rows, per_kind * len(kinds))
         rng = self.rng(table, 1)
-        idx = np.sort(rng.choice(n_rows, size=total, replace=False).astype(np.int64))
-        kind = rng.permutation(np.repeat(np.arange(len(kinds)), k))[:total]
-        return idx, kind
+        rows = np.sort(rng.choice(n_rows, size=total, replace=False).astype(np.int64))
+        kind = rng.permutation(np.repeat(np.arange(len(kinds)), per_kind))[:total]
+        return StreamedDefectPlan(rows, kind)
 
 
 def pick_rows(rng: np.random.Generator, candidates: np.ndarray, used: np.ndarray, k: int) -> np.ndarray:
-    """Up to k distinct rows from candidates not yet used (marks them used)."""
-    cand = candidates[~used[candidates]]
-    if len(cand) == 0 or k <= 0:
+    """Up to k distinct rows (sorted) from candidates not yet used, marking them used: one defect a row."""
+    available = candidates[~used[candidates]]
+    if len(available) == 0 or k <= 0:
         return np.zeros(0, dtype=np.int64)
-    sel = np.sort(rng.choice(cand, size=min(k, len(cand)), replace=False))
-    used[sel] = True
-    return sel
+    chosen = np.sort(rng.choice(available, size=min(k, len(available)), replace=False))
+    used[chosen] = True
+    return chosen
 
 
 def shift_to_eligible(rows: np.ndarray, eligible: np.ndarray, taken: np.ndarray) -> list[int]:
-    """Move each row forward to the next eligible, untaken row of the chunk (deterministic)."""
+    """Move each row forward (else backward) to the nearest eligible, untaken row of the chunk, taking it;
+    rows with none left are dropped. Deterministic, so planned defects land where they make sense."""
     out = []
-    for r in rows.tolist():
-        j = r
-        n = len(eligible)
+    n = len(eligible)
+    for row in rows.tolist():
+        j = row
         while j < n and (not eligible[j] or taken[j]):
             j += 1
         if j >= n:
-            j = r - 1
+            j = row - 1
             while j >= 0 and (not eligible[j] or taken[j]):
                 j -= 1
             if j < 0:

@@ -1,32 +1,47 @@
-"""Listing economics: values, prices, counters, gallery sizes, titles and descriptions."""
+"""Listing economics: what each listing is worth, how far the bidding went, how much attention it drew,
+and the text the seller wrote (title, URL, lot number, description).
+
+``price_listings`` draws from STREAM_LISTINGS in a fixed order (documentation, reserve, value noise, high
+bid share, attention, bid counts, the page's counters, gallery, title picks); ``listing_descriptions``
+draws from STREAM_DESCRIPTIONS. A listing's value depends only on what was known when it started: the
+vehicle, its mileage then, the service records before then and the seller.
+"""
 
 from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-from . import catalog as C
-from .world import (
+from . import catalog
+from .common import (
     DAY,
-    KIND_MOTO,
-    KIND_NV,
-    NS,
-    S_DESC,
-    S_LIST,
-    ST_LIVE,
-    ST_RNM,
-    ST_SOLD,
-    ST_WD,
-    T2015,
+    JAN_1_2015,
+    KIND_MOTORCYCLE,
+    KIND_NON_VEHICLE,
+    STATUS_LIVE,
+    STATUS_RESERVE_NOT_MET,
+    STATUS_SOLD,
+    STATUS_WITHDRAWN,
+    STREAM_DESCRIPTIONS,
+    STREAM_LISTINGS,
     TARGET_LOG_MEDIAN,
     TARGET_LOG_SD,
+    USER_DEALER,
     YEAR,
-    rng_for,
+    GeneratorConfig,
+    stream_rng,
 )
+from .histories import Listings, Ownerships
+from .people import Users
+from .service import ServiceRecords
+from .vehicles import Vehicles
 
-ERA_ADJ = {
+# Log-price adjustment by model-year decade: what the market pays for an era beyond the model's base price.
+ERA_ADJUSTMENT = {
     1920: 0.1,
     1930: 0.1,
     1940: 0.15,
@@ -39,202 +54,369 @@ ERA_ADJ = {
     2010: 0.1,
     2020: 0.35,
 }
+SELLER_PRIVATE, SELLER_DEALER = 0, 1
+SELLER_TYPE_NAMES = ("private", "dealer")
 
 
-def _phi(x):
-    return 0.5 * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))
+@dataclass
+class ListingMarket:
+    """Per-listing facts decided by the market; money in cents, -1 = null."""
+
+    service_count: np.ndarray  # service records of the vehicle before the listing started
+    has_documents: np.ndarray
+    seller_ordinal: np.ndarray  # the seller is the vehicle's k-th known owner
+    seller_acquired_at: np.ndarray
+    seller_type: np.ndarray  # SELLER_PRIVATE or SELLER_DEALER
+    description_level: np.ndarray  # 0 none .. 3 long
+    no_reserve: np.ndarray
+    price_calibration: tuple[float, float]  # (median, sd) of the raw log value, mapped onto realism.md's
+    high_bid: np.ndarray
+    sale_price: np.ndarray
+    views: np.ndarray
+    watchers: np.ndarray
+    n_comments: np.ndarray  # comments generated (comment_count is the page's noisy counter)
+    n_bids: np.ndarray
+    comment_count: np.ndarray
+    bid_count: np.ndarray
+    gallery_size: np.ndarray
+    n_documents: np.ndarray  # gallery photos of paperwork
+    title_picks: np.ndarray  # (n, 8) ints; column 0 picks the lot number's last digit
 
 
-def enrich_listings(cfg, users: NS, veh: NS, lst: NS, own: NS, svc: NS) -> None:
-    rng = rng_for(cfg.seed, S_LIST)
-    n = lst.n
-    AS = cfg.as_of
-    v = lst.veh
-    # documentation facts known at listing time
-    keys = np.sort(svc.veh * 100000 + svc.day)
-    start_day = lst.start // DAY
-    lst.nsvc = (np.searchsorted(keys, v * 100000 + start_day) - np.searchsorted(keys, v * 100000)).astype(
-        np.int64
+def era_adjustment(year: np.ndarray) -> np.ndarray:
+    by_year = np.array([ERA_ADJUSTMENT.get(int(y) // 10 * 10, 0.0) for y in range(1900, 2040)])
+    return by_year[np.clip(year - 1900, 0, 139)]
+
+
+def price_listings(
+    cfg: GeneratorConfig,
+    users: Users,
+    vehicles: Vehicles,
+    listings: Listings,
+    ownerships: Ownerships,
+    service: ServiceRecords,
+) -> ListingMarket:
+    rng = stream_rng(cfg.seed, STREAM_LISTINGS)
+    n = listings.n
+    kind = vehicles.kind[listings.vehicle]
+    status = listings.status
+    documentation = _documentation_at_start(rng, users, vehicles, listings, ownerships, service)
+    no_reserve_share = np.select(
+        [status == STATUS_SOLD, status == STATUS_LIVE, status == STATUS_WITHDRAWN], [0.42, 0.4, 0.2], 0.0
     )
-    year = veh.year[v]
-    lst.has_docs = rng.random(n) < 0.10 + 0.25 * (lst.nsvc > 3) + 0.15 * (year >= 1990)
-    first_seg = np.searchsorted(own.veh, v)
-    lst.ordinal = lst.seller_seg - first_seg + 1
-    lst.seller_acq = own.acq[lst.seller_seg]
-    dealer_seller = users.utype[lst.seller] == 1
-    lst.seller_type = np.where(dealer_seller | lst.dealer, 1, 0)
-    lvl_p = np.where(lst.seller_type[:, None] == 1, [[0.02, 0.08, 0.40, 0.50]], [[0.06, 0.20, 0.44, 0.30]])
-    lst.desc_level = (rng.random(n)[:, None] > np.cumsum(lvl_p, axis=1)).sum(axis=1).clip(0, 3)
-    kind = veh.kind[v]
-    # latent value (log dollars)
-    era = np.array([ERA_ADJ.get(int(y) // 10 * 10, 0.0) for y in range(1900, 2040)])[
-        np.clip(year - 1900, 0, 139)
-    ]
-    era = np.where(kind == KIND_NV, 0.0, era)
-    mil = np.maximum(lst.mileage, 0)
-    mil_eff = np.where(kind == KIND_NV, 0.0, -0.12 * (np.log1p(mil / 1000.0) - 3.4))
-    doc_eff = 0.05 * np.sqrt(np.minimum(lst.nsvc, 25)) + 0.12 * lst.has_docs + 0.08 * (lst.ordinal == 1)
-    doc_eff = doc_eff + 0.04 * lst.desc_level
-    ty = (lst.start - T2015) / YEAR
-    trend = 0.07 * np.minimum(ty, 7) - 0.03 * np.maximum(0, ty - 7)
-    no_res_p = np.select(
-        [lst.status == ST_SOLD, lst.status == ST_LIVE, lst.status == ST_WD], [0.42, 0.4, 0.2], 0.0
+    no_reserve = rng.random(n) < no_reserve_share
+    raw_log_value = _raw_log_value(rng, vehicles, listings, documentation, no_reserve)
+    sold = status == STATUS_SOLD
+    calibration = _price_calibration(raw_log_value, sold)
+    median, sd = calibration
+    log_value = TARGET_LOG_MEDIAN + (raw_log_value - median) * (TARGET_LOG_SD / sd)
+    elapsed = np.where(status == STATUS_LIVE, np.clip((cfg.as_of - listings.start) / (7 * DAY), 0.02, 1.0), 1.0)
+    high_bid_dollars = _high_bid_dollars(rng, np.exp(log_value), status, elapsed)
+    attention = _attention(rng, log_value, status, elapsed)
+    n_bids = _bid_counts(rng, attention.popularity, status, elapsed, high_bid_dollars)
+    high_bid = np.where(n_bids > 0, high_bid_dollars * 100, -1)
+    buyer_fee = np.clip(np.round(high_bid_dollars * 0.05), 250, 7500).astype(np.int64)
+    sale_price = np.where(sold & (n_bids > 0), (high_bid_dollars + buyer_fee) * 100, -1)  # sold = has bids
+    n_comments = attention.n_comments
+    comment_count = np.maximum(0, n_comments + np.round(n_comments * rng.normal(0, 0.04, n)) + rng.integers(-3, 4, n))
+    bid_count = np.maximum(0, n_bids + rng.integers(-1, 3, n))
+    gallery_size, n_documents = _gallery(rng, log_value, kind, documentation.service_count, documentation.has_documents)
+    return ListingMarket(
+        service_count=documentation.service_count,
+        has_documents=documentation.has_documents,
+        seller_ordinal=documentation.seller_ordinal,
+        seller_acquired_at=ownerships.acquired_at[listings.seller_ownership],
+        seller_type=documentation.seller_type,
+        description_level=documentation.description_level,
+        no_reserve=no_reserve,
+        price_calibration=calibration,
+        high_bid=high_bid,
+        sale_price=sale_price,
+        views=attention.views,
+        watchers=attention.watchers,
+        n_comments=n_comments,
+        n_bids=n_bids,
+        comment_count=comment_count,
+        bid_count=bid_count,
+        gallery_size=gallery_size,
+        n_documents=n_documents,
+        title_picks=rng.integers(0, 1 << 30, size=(n, 8)),
     )
-    lst.no_reserve = rng.random(n) < no_res_p
-    raw = (
-        np.log(veh.base_price[v])
+
+
+class _Documentation(NamedTuple):
+    service_count: np.ndarray
+    has_documents: np.ndarray
+    seller_ordinal: np.ndarray
+    seller_type: np.ndarray
+    description_level: np.ndarray
+
+
+def _documentation_at_start(
+    rng: np.random.Generator,
+    users: Users,
+    vehicles: Vehicles,
+    listings: Listings,
+    ownerships: Ownerships,
+    service: ServiceRecords,
+) -> _Documentation:
+    """What the listing can show when it starts: service history, paperwork, who sells, how much they write.
+
+    Paperwork is likelier with a long service history and on newer cars; dealers write longer descriptions.
+    """
+    n = listings.n
+    vehicle = listings.vehicle
+    service_count = _service_records_before(service, listings)
+    has_documents = rng.random(n) < 0.10 + 0.25 * (service_count > 3) + 0.15 * (vehicles.year[vehicle] >= 1990)
+    seller_ordinal = listings.seller_ownership - np.searchsorted(ownerships.vehicle, vehicle) + 1
+    dealer_account = users.user_type[listings.seller] == USER_DEALER
+    seller_type = np.where(dealer_account | listings.consigned, SELLER_DEALER, SELLER_PRIVATE)
+    level_shares = np.where(
+        seller_type[:, None] == SELLER_DEALER, [[0.02, 0.08, 0.40, 0.50]], [[0.06, 0.20, 0.44, 0.30]]
+    )
+    description_level = (rng.random(n)[:, None] > np.cumsum(level_shares, axis=1)).sum(axis=1).clip(0, 3)
+    return _Documentation(service_count, has_documents, seller_ordinal, seller_type, description_level)
+
+
+def _raw_log_value(
+    rng: np.random.Generator,
+    vehicles: Vehicles,
+    listings: Listings,
+    documentation: _Documentation,
+    no_reserve: np.ndarray,
+) -> np.ndarray:
+    """Latent value in log dollars before calibration: model, era, mileage, condition, paperwork, market
+    trend, seller and reserve, plus heavy-tailed noise."""
+    n = listings.n
+    vehicle = listings.vehicle
+    kind = vehicles.kind[vehicle]
+    era = np.where(kind == KIND_NON_VEHICLE, 0.0, era_adjustment(vehicles.year[vehicle]))
+    miles = np.maximum(listings.mileage, 0)
+    mileage_effect = np.where(kind == KIND_NON_VEHICLE, 0.0, -0.12 * (np.log1p(miles / 1000.0) - 3.4))
+    paperwork_effect = (
+        0.05 * np.sqrt(np.minimum(documentation.service_count, 25))
+        + 0.12 * documentation.has_documents
+        + 0.08 * (documentation.seller_ordinal == 1)
+    )
+    paperwork_effect = paperwork_effect + 0.04 * documentation.description_level
+    years_since_2015 = (listings.start - JAN_1_2015) / YEAR
+    trend = 0.07 * np.minimum(years_since_2015, 7) - 0.03 * np.maximum(0, years_since_2015 - 7)
+    return (
+        np.log(vehicles.condition.base_price[vehicle])
         + era
-        + mil_eff
-        + 0.25 * veh.quality[v]
-        + doc_eff
+        + mileage_effect
+        + 0.25 * vehicles.condition.quality[vehicle]
+        + paperwork_effect
         + trend
-        + 0.05 * lst.seller_type
-        - 0.04 * lst.no_reserve
+        + 0.05 * documentation.seller_type
+        - 0.04 * no_reserve
         + 0.30 * rng.normal(0, 1, n)
         + 0.12 * rng.standard_t(3, n)
     )
-    sold = lst.status == ST_SOLD
-    ref = raw[sold] if sold.sum() >= 5 else raw
-    if len(ref) >= 2:
-        med = float(np.median(ref))
-        q25, q75 = np.percentile(ref, [25, 75])
-        sd = max(float(q75 - q25) / 1.349, 1e-6)
-    else:
-        med, sd = float(ref[0]) if len(ref) else 0.0, 1.0
-    cfg.price_cal = (med, sd)
-    logv = TARGET_LOG_MEDIAN + (raw - med) * (TARGET_LOG_SD / sd)
-    lst.logv = logv
-    value = np.exp(logv)
-    elapsed = np.where(lst.status == ST_LIVE, np.clip((AS - lst.start) / (7 * DAY), 0.02, 1.0), 1.0)
-    frac = np.select(
-        [sold, lst.status == ST_RNM, lst.status == ST_WD],
+
+
+def _service_records_before(service: ServiceRecords, listings: Listings) -> np.ndarray:
+    """Per listing, the vehicle's service records dated before the listing's start day."""
+    keys = np.sort(service.vehicle * 100000 + service.day)
+    vehicle = listings.vehicle
+    start_day = listings.start // DAY
+    before = np.searchsorted(keys, vehicle * 100000 + start_day) - np.searchsorted(keys, vehicle * 100000)
+    return before.astype(np.int64)
+
+
+def _price_calibration(raw_log_value: np.ndarray, sold: np.ndarray) -> tuple[float, float]:
+    """Median and robust sd of the sold listings' raw log values (all listings if fewer than 5 sold)."""
+    reference = raw_log_value[sold] if sold.sum() >= 5 else raw_log_value
+    if len(reference) >= 2:
+        q25, q75 = np.percentile(reference, [25, 75])
+        return float(np.median(reference)), max(float(q75 - q25) / 1.349, 1e-6)
+    return (float(reference[0]) if len(reference) else 0.0), 1.0
+
+
+def _high_bid_dollars(
+    rng: np.random.Generator, value: np.ndarray, status: np.ndarray, elapsed: np.ndarray
+) -> np.ndarray:
+    """The high bid as a share of value: all of it when sold, less when the reserve was not met or the
+    listing was withdrawn, and growing with elapsed time while live; rounded to the bid increment."""
+    n = len(value)
+    share = np.select(
+        [status == STATUS_SOLD, status == STATUS_RESERVE_NOT_MET, status == STATUS_WITHDRAWN],
         [np.ones(n), rng.uniform(0.72, 0.95, n), rng.uniform(0.35, 0.9, n)],
         0.25 + 0.6 * elapsed * rng.uniform(0.8, 1.0, n),
     )
-    hb = value * frac
-    step = np.where(hb >= 20000, 250, np.where(hb >= 5000, 100, 25))
-    hb = np.maximum(np.round(hb / step) * step, 100).astype(np.int64)
-    # popularity
-    lz = (logv - TARGET_LOG_MEDIAN) / TARGET_LOG_SD
-    zv = 0.5 * lz + 0.866 * rng.normal(0, 1, n)
-    views = np.exp(math.log(6800) + 0.516 * zv) * elapsed**0.7
-    watchers = np.exp(math.log(570) + 0.47 * (0.8 * zv + 0.6 * rng.normal(0, 1, n))) * elapsed**0.7
-    ncom = np.exp(math.log(89) - 0.405 + 0.9 * (0.6 * zv + 0.8 * rng.normal(0, 1, n))) * elapsed
-    ncom = np.where(lst.status == ST_WD, ncom * 0.4, ncom)
-    ncom = np.minimum(np.round(ncom), 2500).astype(np.int64)
-    pop = _phi(0.8 * zv + 0.6 * rng.normal(0, 1, n))
-    nbid = 30 + np.floor(31 * pop).astype(np.int64).clip(0, 30)
-    nbid = np.where(lst.status == ST_LIVE, np.maximum(1, np.round(nbid * elapsed)).astype(np.int64), nbid)
-    wd = lst.status == ST_WD
-    nbid = np.where(wd, np.where(rng.random(n) < 0.4, 0, 1 + (pop * 24).astype(np.int64)), nbid)
-    rnm_none = (lst.status == ST_RNM) & (rng.random(n) < 0.03)
-    nbid = np.where(rnm_none, 0, nbid)
-    nbid = np.minimum(nbid, hb // 20).astype(np.int64)
-    lst.high_bid = np.where(nbid > 0, hb * 100, -1)  # cents, -1 = null
-    fee = np.clip(np.round(hb * 0.05), 250, 7500).astype(np.int64)
-    lst.sale_price = np.where(sold & (nbid > 0), (hb + fee) * 100, -1)
-    # a sold listing always has bids
-    lst.views = np.round(views).astype(np.int64)
-    lst.watchers = np.round(watchers).astype(np.int64)
-    lst.n_comments = ncom
-    lst.n_bids = nbid
-    lst.comment_count = np.maximum(0, ncom + np.round(ncom * rng.normal(0, 0.04, n)) + rng.integers(-3, 4, n))
-    lst.bid_count = np.maximum(0, nbid + rng.integers(-1, 3, n))
-    gz = _phi(0.5 * lz + 0.866 * rng.normal(0, 1, n) - 0.25)
-    gal = 50 + np.floor(250 * gz).astype(np.int64).clip(0, 250)
-    gal = np.where(kind == KIND_NV, 50 + rng.integers(0, 41, n), gal)
-    lst.gallery = gal
-    doc_share = 0.005 + 0.012 * np.sqrt(np.minimum(lst.nsvc, 25)) + 0.03 * lst.has_docs
-    lst.n_docs = np.minimum(np.round(gal * doc_share).astype(np.int64), gal // 4)
-    lst.children = np.ones(n, dtype=bool)  # blocking-defect listings get none
-    lst.ids = np.arange(1, n + 1, dtype=np.int64)
-    lst.rng_text = rng.integers(0, 1 << 30, size=(n, 8))
+    high_bid = value * share
+    increment = np.where(high_bid >= 20000, 250, np.where(high_bid >= 5000, 100, 25))
+    return np.maximum(np.round(high_bid / increment) * increment, 100).astype(np.int64)
 
 
-def listing_titles(veh: NS, lst: NS) -> tuple[list[str], list[str], list[str]]:
+@dataclass
+class _Attention:
+    views: np.ndarray
+    watchers: np.ndarray
+    n_comments: np.ndarray
+    popularity: np.ndarray  # in (0, 1): drives the bid count
+
+
+def _attention(rng: np.random.Generator, log_value: np.ndarray, status: np.ndarray, elapsed: np.ndarray) -> _Attention:
+    """Views, watchers and comments: log-normal around realism.md's medians, correlated with value."""
+    n = len(log_value)
+    value_z = (log_value - TARGET_LOG_MEDIAN) / TARGET_LOG_SD
+    interest = 0.5 * value_z + 0.866 * rng.normal(0, 1, n)
+    views = np.exp(math.log(6800) + 0.516 * interest) * elapsed**0.7
+    watchers = np.exp(math.log(570) + 0.47 * (0.8 * interest + 0.6 * rng.normal(0, 1, n))) * elapsed**0.7
+    comments = np.exp(math.log(89) - 0.405 + 0.9 * (0.6 * interest + 0.8 * rng.normal(0, 1, n))) * elapsed
+    comments = np.where(status == STATUS_WITHDRAWN, comments * 0.4, comments)
+    n_comments = np.minimum(np.round(comments), 2500).astype(np.int64)
+    popularity = _normal_cdf(0.8 * interest + 0.6 * rng.normal(0, 1, n))
+    return _Attention(
+        views=np.round(views).astype(np.int64),
+        watchers=np.round(watchers).astype(np.int64),
+        n_comments=n_comments,
+        popularity=popularity,
+    )
+
+
+def _bid_counts(
+    rng: np.random.Generator,
+    popularity: np.ndarray,
+    status: np.ndarray,
+    elapsed: np.ndarray,
+    high_bid_dollars: np.ndarray,
+) -> np.ndarray:
+    """30..60 bids on an ended listing (realism.md), fewer while live; withdrawn listings often have none,
+    a few unsold ones none at all; never more than one bid per $20 of high bid."""
+    n = len(popularity)
+    n_bids = 30 + np.floor(31 * popularity).astype(np.int64).clip(0, 30)
+    n_bids = np.where(status == STATUS_LIVE, np.maximum(1, np.round(n_bids * elapsed)).astype(np.int64), n_bids)
+    withdrawn = status == STATUS_WITHDRAWN
+    n_bids = np.where(withdrawn, np.where(rng.random(n) < 0.4, 0, 1 + (popularity * 24).astype(np.int64)), n_bids)
+    unsold_without_bids = (status == STATUS_RESERVE_NOT_MET) & (rng.random(n) < 0.03)
+    n_bids = np.where(unsold_without_bids, 0, n_bids)
+    return np.minimum(n_bids, high_bid_dollars // 20).astype(np.int64)
+
+
+def _gallery(
+    rng: np.random.Generator,
+    log_value: np.ndarray,
+    kind: np.ndarray,
+    service_count: np.ndarray,
+    has_documents: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gallery size (50..300 photos, more for valuable cars) and how many of them show paperwork."""
+    n = len(log_value)
+    value_z = (log_value - TARGET_LOG_MEDIAN) / TARGET_LOG_SD
+    size_quantile = _normal_cdf(0.5 * value_z + 0.866 * rng.normal(0, 1, n) - 0.25)
+    gallery_size = 50 + np.floor(250 * size_quantile).astype(np.int64).clip(0, 250)
+    gallery_size = np.where(kind == KIND_NON_VEHICLE, 50 + rng.integers(0, 41, n), gallery_size)
+    document_share = 0.005 + 0.012 * np.sqrt(np.minimum(service_count, 25)) + 0.03 * has_documents
+    n_documents = np.minimum(np.round(gallery_size * document_share).astype(np.int64), gallery_size // 4)
+    return gallery_size, n_documents
+
+
+def _normal_cdf(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))
+
+
+def listing_titles(
+    vehicles: Vehicles, listings: Listings, market: ListingMarket
+) -> tuple[list[str], list[str], list[str]]:
+    """(title, url, lot number) per listing: 'year make model [trim] [gearbox]'; the URL is the title's
+    slug, numbered from the second listing with the same slug on."""
     titles, urls, lots = [], [], []
     seen: dict[str, int] = {}
-    for i in range(lst.n):
-        v = lst.veh[i]
-        k = veh.kind[v]
-        if k == KIND_NV:
-            t = veh.models[v]
+    text = vehicles.text
+    for i in range(listings.n):
+        v = listings.vehicle[i]
+        kind = vehicles.kind[v]
+        if kind == KIND_NON_VEHICLE:
+            title = text.model_names[v]
         else:
-            t = f"{veh.year[v]} {veh.canon_make[v]} {veh.models[v]}"
-            tr = veh.trims[v]
-            if tr and not veh.models[v].endswith(tr):
-                t += f" {tr}"
-            ts = C.TRANS_SHORT.get(veh.trans[v] or "")
-            if ts and k != KIND_MOTO:
-                t += f" {ts}"
-        titles.append(t)
-        slug = re.sub(r"[^a-z0-9]+", "-", t.lower()).strip("-")
-        c = seen.get(slug, 0) + 1
-        seen[slug] = c
-        urls.append(f"https://bringatrailer.com/listing/{slug}{'' if c == 1 else f'-{c}'}/")
-        lots.append(str(10000 + int(lst.ids[i]) * 3 + int(lst.rng_text[i, 0] % 3)))
+            title = f"{vehicles.year[v]} {text.canonical_makes[v]} {text.model_names[v]}"
+            trim = text.trims[v]
+            if trim and not text.model_names[v].endswith(trim):
+                title += f" {trim}"
+            gearbox = catalog.TRANS_SHORT.get(text.transmissions[v] or "")
+            if gearbox and kind != KIND_MOTORCYCLE:
+                title += f" {gearbox}"
+        titles.append(title)
+        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+        count = seen.get(slug, 0) + 1
+        seen[slug] = count
+        urls.append(f"https://bringatrailer.com/listing/{slug}{'' if count == 1 else f'-{count}'}/")
+        lots.append(str(10000 + int(listings.ids[i]) * 3 + int(market.title_picks[i, 0] % 3)))
     return titles, urls, lots
 
 
-ORD = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth"}
+ORDINAL_WORDS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth"}
 
 
-def listing_descriptions(cfg, users: NS, veh: NS, lst: NS) -> list[str]:
-    rng = rng_for(cfg.seed, S_DESC)
-    r = rng.integers(0, 1 << 30, size=(lst.n, 10))
-    out = []
-    for i in range(lst.n):
-        a = r[i]
-        v = lst.veh[i]
-        lvl = lst.desc_level[i]
-        if lvl == 0:
-            out.append("")
-            continue
-        name = f"{veh.canon_make[v]} {veh.models[v]}"
-        miles = lst.mileage[i]
-        miles_txt = (
-            "unknown" if veh.mileage[v] < 0 else (f"{miles // 1000}k" if miles >= 1000 else str(miles))
+def listing_descriptions(
+    cfg: GeneratorConfig, vehicles: Vehicles, listings: Listings, market: ListingMarket
+) -> list[str]:
+    """Descriptions as long as the listing's description level: none, one line, two or four paragraphs.
+
+    Each sentence states only what was known at the listing's start (mileage then, service records and
+    owners before then).
+    """
+    rng = stream_rng(cfg.seed, STREAM_DESCRIPTIONS)
+    picks = rng.integers(0, 1 << 30, size=(listings.n, 10))
+    return [_description(vehicles, listings, market, i, picks[i]) for i in range(listings.n)]
+
+
+def _description(vehicles: Vehicles, listings: Listings, market: ListingMarket, i: int, picks: np.ndarray) -> str:
+    level = market.description_level[i]
+    if level == 0:
+        return ""
+    v = listings.vehicle[i]
+    text = vehicles.text
+    name = f"{text.canonical_makes[v]} {text.model_names[v]}"
+    if vehicles.kind[v] == KIND_NON_VEHICLE:
+        first = f"This {text.model_names[v]} is offered from a private collection."
+    else:
+        first = catalog.DESC_OPENERS[picks[0] % len(catalog.DESC_OPENERS)].format(
+            **_opener_fields(vehicles, v, name, int(listings.mileage[i]), picks[1])
         )
-        fill = dict(
-            year=veh.year[v],
-            name=name,
-            color=veh.colors[v] or "original finish",
-            interior=(veh.icolors[v] or "black").lower(),
-            engine=veh.engines[v] or "period-correct engine",
-            trans=(veh.trans[v] or "manual gearbox").lower(),
-            state=C.CITIES[a[1] % len(C.CITIES)][1],
-            miles=miles_txt,
+    if level == 1:
+        receipts = " Receipts included." if market.service_count[i] > 0 and picks[2] % 3 == 0 else ""
+        return first + receipts
+    history = [first]
+    ordinal = market.seller_ordinal[i]
+    if ordinal == 1 and picks[3] % 2 == 0:
+        history.append(catalog.DESC_OWNERS[picks[3] % 2])
+    elif ordinal > 1 and picks[3] % 3 != 2:
+        acquired_year = int(1970 + market.seller_acquired_at[i] // YEAR)
+        history.append(
+            catalog.DESC_OWNERS[2].format(ordinal=ORDINAL_WORDS.get(int(ordinal), "latest"), acq_year=acquired_year)
         )
-        if veh.kind[v] == KIND_NV:
-            first = f"This {veh.models[v]} is offered from a private collection."
-        else:
-            first = C.DESC_OPENERS[a[0] % len(C.DESC_OPENERS)].format(**fill)
-        if lvl == 1:
-            tail = ""
-            if lst.nsvc[i] > 0 and a[2] % 3 == 0:
-                tail = " Receipts included."
-            out.append(first + tail)
-            continue
-        p1 = [first]
-        if lst.ordinal[i] == 1 and a[3] % 2 == 0:
-            p1.append(C.DESC_OWNERS[a[3] % 2])
-        elif lst.ordinal[i] > 1 and a[3] % 3 != 2:
-            acq_year = int(1970 + lst.seller_acq[i] // YEAR)
-            p1.append(
-                C.DESC_OWNERS[2].format(ordinal=ORD.get(int(lst.ordinal[i]), "latest"), acq_year=acq_year)
-            )
-        p2 = []
-        if lst.nsvc[i] > 0 and a[4] % 100 < 85:
-            since = int(1970 + (lst.start[i] - lst.nsvc[i] * 0.8 * YEAR) // YEAR)
-            p2.append(C.DESC_SERVICE[a[4] % len(C.DESC_SERVICE)].format(since=max(since, 1990)))
-        if lst.has_docs[i] and a[5] % 100 < 85:
-            p2.append(C.DESC_DOCS[a[5] % len(C.DESC_DOCS)])
-        body = [C.DESC_BODY[(a[6] + k * 3) % len(C.DESC_BODY)] for k in range(1 + a[7] % 3)]
-        paras = [" ".join(p1), " ".join(p2 + body[:1])]
-        if lvl == 3:
-            paras.append(" ".join(body[1:] + [C.DESC_BODY[a[8] % len(C.DESC_BODY)]]))
-            paras.append(
-                f"This {name} is offered with a clean title{' at no reserve' if lst.no_reserve[i] else ''}."
-            )
-        out.append("\n\n".join(p for p in paras if p.strip()))
-    return out
+    paperwork = []
+    if market.service_count[i] > 0 and picks[4] % 100 < 85:
+        since = int(1970 + (listings.start[i] - market.service_count[i] * 0.8 * YEAR) // YEAR)
+        paperwork.append(catalog.DESC_SERVICE[picks[4] % len(catalog.DESC_SERVICE)].format(since=max(since, 1990)))
+    if market.has_documents[i] and picks[5] % 100 < 85:
+        paperwork.append(catalog.DESC_DOCS[picks[5] % len(catalog.DESC_DOCS)])
+    body = [catalog.DESC_BODY[(picks[6] + k * 3) % len(catalog.DESC_BODY)] for k in range(1 + picks[7] % 3)]
+    paragraphs = [" ".join(history), " ".join(paperwork + body[:1])]
+    if level == 3:
+        paragraphs.append(" ".join(body[1:] + [catalog.DESC_BODY[picks[8] % len(catalog.DESC_BODY)]]))
+        no_reserve = " at no reserve" if market.no_reserve[i] else ""
+        paragraphs.append(f"This {name} is offered with a clean title{no_reserve}.")
+    return "\n\n".join(p for p in paragraphs if p.strip())
+
+
+def _opener_fields(vehicles: Vehicles, v: int, name: str, miles: int, state_pick) -> dict:
+    """The placeholders of catalog.DESC_OPENERS, with wording for what the seller did not state."""
+    text = vehicles.text
+    if vehicles.mileage[v] < 0:
+        miles_text = "unknown"
+    else:
+        miles_text = f"{miles // 1000}k" if miles >= 1000 else str(miles)
+    return dict(
+        year=vehicles.year[v],
+        name=name,
+        color=text.colors[v] or "original finish",
+        interior=(text.interior_colors[v] or "black").lower(),
+        engine=text.engines[v] or "period-correct engine",
+        trans=(text.transmissions[v] or "manual gearbox").lower(),
+        state=catalog.CITIES[state_pick % len(catalog.CITIES)][1],
+        miles=miles_text,
+    )

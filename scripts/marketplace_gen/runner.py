@@ -1,4 +1,10 @@
-"""Orchestration: DDL, a generator thread feeding COPY through a bounded queue, the ground-truth tables."""
+"""Orchestration: DDL, a producer thread feeding COPY through a bounded queue, the ground-truth tables.
+
+The producer thread builds the world (world.py) and then each table's COPY data (``table_contents``);
+the calling thread writes the data to PostgreSQL as it arrives, so generating and loading overlap. All of
+it happens in one transaction: the tables are created and filled with ``COPY ... (freeze)``, and a failed
+run leaves the previous data in place.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +14,31 @@ import queue
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from typing import NamedTuple, TypedDict
 
-import numpy as np
-
-from . import catalog as C
-from . import children as CH
-from . import market as M
-from . import tables as TB
-from . import world as W
+from .bids import bid_chunks
+from .chunks import CopyChunk, text_chunk
+from .comments import comment_chunks
+from .common import GeneratorConfig
 from .copytext import BINARY_HEADER, BINARY_TRAILER, fmt_ts, py_table
-from .defects import TABLE_KINDS, Ledger
+from .defects import Ledger
+from .images import image_chunks
+from .tables import (
+    listings_copy,
+    owner_archetype_rows,
+    ownerships_copy,
+    plan_bare_vehicles,
+    plan_listing_defects,
+    plan_service_orphans,
+    service_copy,
+    technician_profile_rows,
+    technicians_copy,
+    users_copy,
+    vehicles_copy,
+)
+from .world import World, build_world
 
 TABLES = [
     "users",
@@ -33,8 +53,7 @@ TABLES = [
 ]
 
 DDL = {
-    "users": "id bigint, username text, email text, phone text, user_type text, location text, "
-    "joined_at timestamptz",
+    "users": "id bigint, username text, email text, phone text, user_type text, location text, joined_at timestamptz",
     "vehicles": "id bigint, vin text, year integer, make text, model text, trim text, color text, "
     "interior_color text, mileage integer, transmission text, engine text, body_style text, "
     "drivetrain text, condition_rating numeric(3,1), current_owner_id bigint, created_at timestamptz, "
@@ -59,154 +78,106 @@ DDL = {
     "acquisition_price numeric(12,2), disposal_price numeric(12,2), acquired_via text",
 }
 TRUTH_DDL = {
-    "_injected_defects": "table_name text not null, record_key text not null, defect_kind text not null, "
-    "detail text",
+    "_injected_defects": "table_name text not null, record_key text not null, defect_kind text not null, detail text",
     "_owner_archetypes": "owner_id bigint not null, archetype text not null",
     "_technician_profiles": "technician_id bigint not null, skill_level text not null, "
     "documentation_habit text not null",
     "_generator_runs": "scale numeric not null, seed bigint not null, dirty_rate numeric not null, "
     "as_of timestamptz not null, generated_rows jsonb not null",
 }
-BINARY_TABLES = {"vehicle_images", "comments"}
+BINARY_TABLES = {"vehicle_images", "comments"}  # the two biggest: binary COPY parses faster
 DEFAULT_AS_OF = "2026-01-31T00:00:00Z"
-WRITE_BLOCK = 8 << 20
+WRITE_BLOCK = 8 << 20  # bytes per queue item: bounds the memory held between producer and COPY
+QUEUE_ITEMS = 6
+
+ProgressCallback = Callable[[str, int, float], None]  # (table, rows, seconds)
+
+
+class TableStart(NamedTuple):
+    table: str
+
+
+class TableEnd(NamedTuple):
+    table: str
+
+
+# The producer's queue carries TableStart, the table's COPY bytes, TableEnd, ..., and None when it stops.
+QueueItem = TableStart | TableEnd | bytes | None
+
+
+class GenerationResult(TypedDict):
+    rows: dict[str, int]  # per raw table, re-deliveries included
+    defects: int  # rows of _injected_defects
+    seconds: float
+    rows_per_second: float
+    total_rows: int
+    world_seconds: float  # building the in-memory world, inside ``seconds``
 
 
 def parse_as_of(text: str) -> int:
-    t = text.strip().replace("Z", "+00:00")
-    dt = datetime.fromisoformat(t)
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp())
+    """An ISO timestamp (UTC if no zone is given) as Unix seconds."""
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
 
 
-class Config(W.NS):
-    pass
+def as_of_seconds(as_of: str | int | datetime) -> int:
+    if isinstance(as_of, datetime):
+        return int((as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)).timestamp())
+    return as_of if isinstance(as_of, int) else parse_as_of(str(as_of))
 
 
-def make_config(scale: float, seed: int, dirty_rate: float, as_of: int) -> Config:
-    return Config(
-        scale=scale,
-        seed=int(seed),
-        dirty_rate=float(dirty_rate),
-        as_of=int(as_of),
-        n_veh=max(60, int(round(287_000 * scale))),
-        n_users=max(80, int(round(120_000 * scale))),
-        n_tech=max(6, int(round(6_000 * scale))),
-        n_svc_target=max(100.0, 1_200_000 * scale),
-    )
+def table_contents(world: World, ledger: Ledger) -> Iterator[tuple[str, Iterable[CopyChunk]]]:
+    """Every table's COPY data, in load order: the one list of what the generator writes.
+
+    In-memory tables are formatted whole (their ``_loaded_at`` and re-deliveries are added by
+    tables.with_loaded_at); streamed tables yield chunks (``_loaded_at`` from chunks.loaded_at). Each
+    injected defect is recorded in the ledger where it is written; the ledger becomes ``_injected_defects``
+    once every raw table is done. Defect plans that children depend on (blocked listings get no children,
+    orphaned service records no work photos) are made before those children.
+    """
+    yield "users", [text_chunk(users_copy(world, ledger))]
+    yield "technicians", [text_chunk(technicians_copy(world, ledger))]
+    yield "vehicles", [text_chunk(vehicles_copy(world, ledger))]
+    listing_defects = plan_listing_defects(world, ledger)
+    yield "bat_listings", [text_chunk(listings_copy(world, ledger, listing_defects))]
+    yield "ownerships", [text_chunk(ownerships_copy(world, ledger))]
+    service_defects = plan_service_orphans(world, ledger)
+    yield "service_records", [text_chunk(service_copy(world, ledger, service_defects))]
+    yield "bids", bid_chunks(world, ledger)
+    yield "comments", comment_chunks(world, ledger)
+    yield "vehicle_images", image_chunks(world, ledger, service_defects)
+    yield "_injected_defects", [text_chunk(injected_defect_rows(ledger))]
+    yield "_owner_archetypes", [text_chunk(owner_archetype_rows(world))]
+    yield "_technician_profiles", [text_chunk(technician_profile_rows(world))]
 
 
-def build_world(cfg: Config, ledger: Ledger) -> W.NS:
-    ctx = W.NS(cfg=cfg)
-    ctx.users = W.make_users(cfg)
-    ctx.pools = W.Pools(ctx.users)
-    ctx.tech = W.make_technicians(cfg, ctx.users)
-    ctx.veh, ctx.lst, ctx.own = W.make_vehicles_and_listings(
-        cfg, ctx.users, ctx.pools, {"bare_vehicles": TB.plan_bare_vehicles(ledger)}
-    )
-    veh, own = ctx.veh, ctx.own
-    veh.open_seg = np.full(veh.n, -1, dtype=np.int64)
-    open_idx = np.nonzero(own.disp == W.OPEN)[0]
-    veh.open_seg[own.veh[open_idx]] = open_idx
-    ctx.svc = W.make_service(cfg, veh, own, ctx.tech)
-    M.enrich_listings(cfg, ctx.users, veh, ctx.lst, own, ctx.svc)
-    ctx.titles, ctx.urls, ctx.lots = M.listing_titles(veh, ctx.lst)
-    ctx.descriptions = M.listing_descriptions(cfg, ctx.users, veh, ctx.lst)
-    ctx.svc_desc = W.service_descriptions(ctx.svc)
-    ctx.kinds = TABLE_KINDS
-    # comment vocabulary: short vehicle names and colours
-    names = sorted(set(veh.short_name))
-    pos = {s: i for i, s in enumerate(names)}
-    veh.short_idx = np.array([pos[s] for s in veh.short_name], dtype=np.int64)
-    cpos = {s: i for i, s in enumerate(C.COLORS)}
-    veh.color_idx = np.array([cpos.get(c, 0) if c else 0 for c in veh.colors], dtype=np.int64)
-    ctx.cvocab = CH.CommentVocab(names)
-    return ctx
+def injected_defect_rows(ledger: Ledger) -> bytes:
+    truth = sorted(ledger.rows)
+    return py_table([[row[column] for row in truth] for column in range(4)])
 
 
-def produce(cfg: Config, ledger: Ledger, out: queue.Queue, stats: dict) -> None:
-    """Generator thread: pushes ('begin', table) / bytes / ('end', table) items."""
-
-    def emit(table, chunks):
-        out.put(("begin", table))
+def produce(cfg: GeneratorConfig, ledger: Ledger, out: queue.Queue[QueueItem], stats: dict) -> None:
+    """The producer thread: builds the world, then puts each table's items on ``out``; counts rows in
+    ``stats`` (table -> rows, plus ``_world_seconds``)."""
+    started = time.perf_counter()
+    world = build_world(cfg, plan_bare_vehicles(ledger))
+    stats["_world_seconds"] = time.perf_counter() - started
+    for table, chunks in table_contents(world, ledger):
+        out.put(TableStart(table))
         rows = 0
         binary = table in BINARY_TABLES
         if binary:
             out.put(BINARY_HEADER)
-        for data in chunks:
-            if isinstance(data, tuple):
-                data, n = data
-                rows += n
-            elif data:
-                rows += data.count(b"\n")
-            if data:
-                for k in range(0, len(data), WRITE_BLOCK):
-                    out.put(data[k : k + WRITE_BLOCK])
+        for chunk in chunks:
+            rows += chunk.rows
+            for offset in range(0, len(chunk.data), WRITE_BLOCK):
+                out.put(chunk.data[offset : offset + WRITE_BLOCK])
         if binary:
             out.put(BINARY_TRAILER)
         stats[table] = rows
-        out.put(("end", table))
-
-    t0 = time.perf_counter()
-    ctx = build_world(cfg, ledger)
-    stats["_world_seconds"] = time.perf_counter() - t0
-    emit("users", [TB.users_copy(cfg, ctx, ledger)])
-    emit("technicians", [TB.technicians_copy(cfg, ctx, ledger)])
-    emit("vehicles", [TB.vehicles_copy(cfg, ctx, ledger)])
-    lplan = TB.plan_listing_defects(cfg, ctx, ledger)
-    emit("bat_listings", [TB.listings_copy(cfg, ctx, ledger, lplan)])
-    emit("ownerships", [TB.ownerships_copy(cfg, ctx, ledger)])
-    TB.plan_service_orphans(ctx, ledger)
-    emit("service_records", [TB.service_copy(cfg, ctx, ledger)])
-    lst = ctx.lst
-
-    def bids():
-        counts = lst.n_bids * lst.children
-        plan = ledger.plan_global("bids", int(counts.sum()))
-        g0 = 0
-        for ci, a in enumerate(range(0, lst.n, 2000)):
-            b = min(lst.n, a + 2000)
-            yield CH.bids_chunk(cfg, ctx, ci, a, b, g0, ledger, plan)
-            g0 += int(counts[a:b].sum())
-
-    def comments():
-        counts = lst.n_comments * lst.children
-        plan = ledger.plan_global("comments", int(counts.sum()))
-        g0 = 0
-        for ci, a in enumerate(range(0, lst.n, 1000)):
-            b = min(lst.n, a + 1000)
-            yield CH.comments_chunk(cfg, ctx, ci, a, b, g0, ledger, plan)
-            g0 += int(counts[a:b].sum())
-
-    def images():
-        CH.plan_image_counts(cfg, ctx)
-        parts = CH.image_parts(ctx)
-        plan = ledger.plan_global("vehicle_images", sum(p[3] for p in parts))
-        g0 = 0
-        for ci, (part, a, b, rows) in enumerate(parts):
-            yield CH.images_chunk(cfg, ctx, ci, part, a, b, g0, ledger, plan)
-            g0 += rows
-
-    emit("bids", bids())
-    emit("comments", comments())
-    emit("vehicle_images", images())
-    truth = sorted(ledger.rows)
-    emit(
-        "_injected_defects",
-        [
-            py_table(
-                [
-                    [t for t, _k, _d, _x in truth],
-                    [k for _t, k, _d, _x in truth],
-                    [d for _t, _k, d, _x in truth],
-                    [x for *_r, x in truth],
-                ]
-            )
-        ],
-    )
-    emit("_owner_archetypes", [TB.archetype_rows(ctx)])
-    emit("_technician_profiles", [TB.technician_profile_rows(ctx)])
+        out.put(TableEnd(table))
 
 
 def _quote_ident(name: str) -> str:
@@ -219,104 +190,112 @@ def generate(
     seed: int,
     dirty_rate: float = 0.02,
     schema: str = "raw",
-    as_of=DEFAULT_AS_OF,
-    progress=None,
-) -> dict:
-    """Create and fill the raw tables; returns {'rows': {table: n}, 'seconds': s, 'rows_per_second': r}."""
-    if isinstance(as_of, datetime):
-        as_of_s = int((as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)).timestamp())
-    else:
-        as_of_s = as_of if isinstance(as_of, int) else parse_as_of(str(as_of))
-    cfg = make_config(scale, seed, dirty_rate, as_of_s)
-    own_conn = False
-    if isinstance(conn_or_dsn, str) or conn_or_dsn is None:
-        import psycopg
+    as_of: str | int | datetime = DEFAULT_AS_OF,
+    progress: ProgressCallback | None = None,
+) -> GenerationResult:
+    """Create and fill the raw and ground-truth tables in ``schema`` in one transaction.
 
-        conn = psycopg.connect(conn_or_dsn or "")
-        own_conn = True
-    else:
-        conn = conn_or_dsn
-    t0 = time.perf_counter()
+    ``conn_or_dsn`` is an open psycopg connection (left open) or a libpq connection string (None or ""
+    for the PG* environment variables; the connection is closed at the end).
+    """
+    as_of_s = as_of_seconds(as_of)
+    cfg = GeneratorConfig.for_scale(scale, seed, dirty_rate, as_of_s)
+    started = time.perf_counter()
     stats: dict = {}
     ledger = Ledger(cfg)
-    q: queue.Queue = queue.Queue(maxsize=6)
-    err: list = []
+    schema_sql = _quote_ident(schema)
+    with contextlib.ExitStack() as stack:
+        if isinstance(conn_or_dsn, str) or conn_or_dsn is None:
+            import psycopg
 
-    def worker():
-        try:
-            produce(cfg, ledger, q, stats)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
-            err.append(exc)
-        finally:
-            q.put(None)
-
-    sch = _quote_ident(schema)
-    try:
+            conn = psycopg.connect(conn_or_dsn or "")
+            stack.callback(conn.close)
+        else:
+            conn = conn_or_dsn
         with conn.transaction(), conn.cursor() as cur:
-            cur.execute(f"create schema if not exists {sch}")
-            for t, cols in list(DDL.items()) + list(TRUTH_DDL.items()):
-                # cascade: dbt's staging views read these tables; the next `dbt build` recreates them.
-                cur.execute(f"drop table if exists {sch}.{_quote_ident(t)} cascade")
-                extra = ", _loaded_at timestamptz not null" if t in DDL else ""
-                cur.execute(f"create table {sch}.{_quote_ident(t)} ({cols}{extra})")
-            th = threading.Thread(target=worker, name="contextpack-generator", daemon=True)
-            th.start()
-            copy = None
-            current = None
-            try:
-                while True:
-                    item = q.get()
-                    if item is None:
-                        break
-                    if isinstance(item, tuple):
-                        what, table = item
-                        if what == "begin":
-                            current = table
-                            fmt = "format binary, " if table in BINARY_TABLES else ""
-                            cm = cur.copy(f"copy {sch}.{_quote_ident(table)} from stdin with ({fmt}freeze)")
-                            copy = cm.__enter__()
-                            tb = time.perf_counter()
-                        else:
-                            copy = None
-                            cm.__exit__(None, None, None)
-                            if progress:
-                                progress(table, stats.get(table, 0), time.perf_counter() - tb)
-                    else:
-                        copy.write(item)
-            finally:
-                if copy is not None:
-                    exc = RuntimeError("generation aborted")
-                    with contextlib.suppress(Exception):  # the original error is the one to report
-                        cm.__exit__(RuntimeError, exc, None)
-                if th.is_alive():
-                    while th.is_alive():
-                        with contextlib.suppress(queue.Empty):
-                            q.get(timeout=0.1)
-                th.join()
-            if err:
-                raise err[0]
+            _create_tables(cur, schema_sql)
+            _load(cur, schema_sql, cfg, ledger, stats, progress)
             rows = {t: stats.get(t, 0) for t in TABLES}
             rows["_injected_defects"] = stats.get("_injected_defects", 0)
             cur.execute(
-                f"insert into {sch}._generator_runs values (%s, %s, %s, %s::timestamptz, %s::jsonb)",
+                f"insert into {schema_sql}._generator_runs values (%s, %s, %s, %s::timestamptz, %s::jsonb)",
                 (scale, seed, dirty_rate, fmt_ts(as_of_s), json.dumps(rows, sort_keys=True)),
             )
-    finally:
-        if own_conn:
-            conn.close()
-    del current
-    secs = time.perf_counter() - t0
+    seconds = time.perf_counter() - started
     total = sum(stats.get(t, 0) for t in TABLES)
-    return {
-        "rows": {t: stats.get(t, 0) for t in TABLES},
-        "defects": stats.get("_injected_defects", 0),
-        "seconds": secs,
-        "rows_per_second": total / secs if secs > 0 else 0.0,
-        "total_rows": total,
-        "world_seconds": stats.get("_world_seconds", 0.0),
-    }
+    return GenerationResult(
+        rows={t: stats.get(t, 0) for t in TABLES},
+        defects=stats.get("_injected_defects", 0),
+        seconds=seconds,
+        rows_per_second=total / seconds if seconds > 0 else 0.0,
+        total_rows=total,
+        world_seconds=stats.get("_world_seconds", 0.0),
+    )
 
 
-def _stderr_progress(table, rows, secs):
+def _create_tables(cur, schema_sql: str) -> None:
+    cur.execute(f"create schema if not exists {schema_sql}")
+    for table, columns in list(DDL.items()) + list(TRUTH_DDL.items()):
+        # cascade: dbt's staging views read these tables; the next `dbt build` recreates them.
+        cur.execute(f"drop table if exists {schema_sql}.{_quote_ident(table)} cascade")
+        loaded_at = ", _loaded_at timestamptz not null" if table in DDL else ""
+        cur.execute(f"create table {schema_sql}.{_quote_ident(table)} ({columns}{loaded_at})")
+
+
+class _ProducerStopped(Exception):
+    """The producer ended in the middle of a table (its own error is the one to report)."""
+
+
+def _load(
+    cur, schema_sql: str, cfg: GeneratorConfig, ledger: Ledger, stats: dict, progress: ProgressCallback | None
+) -> None:
+    """Run the producer thread and COPY what it queues; re-raises the producer's error, if any."""
+    items: queue.Queue[QueueItem] = queue.Queue(maxsize=QUEUE_ITEMS)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            produce(cfg, ledger, items, stats)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+            errors.append(exc)
+        finally:
+            items.put(None)
+
+    thread = threading.Thread(target=work, name="contextpack-generator", daemon=True)
+    thread.start()
+    try:
+        _copy_items(cur, schema_sql, items, stats, progress)
+    except _ProducerStopped:
+        pass  # errors[0] is raised below
+    finally:
+        # unblock a producer still putting items (if COPY failed), then wait for it
+        while thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                items.get(timeout=0.1)
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def _copy_items(
+    cur, schema_sql: str, items: queue.Queue[QueueItem], stats: dict, progress: ProgressCallback | None
+) -> None:
+    """Consume the queue: each TableStart .. TableEnd run of bytes goes into one COPY FROM STDIN."""
+    while (item := items.get()) is not None:
+        assert isinstance(item, TableStart), item
+        table = item.table
+        options = "format binary, freeze" if table in BINARY_TABLES else "freeze"
+        started = time.perf_counter()
+        with cur.copy(f"copy {schema_sql}.{_quote_ident(table)} from stdin with ({options})") as copy:
+            while isinstance(item := items.get(), bytes):
+                copy.write(item)
+            if item is None:
+                raise _ProducerStopped  # aborts this COPY
+        if progress:
+            progress(table, stats.get(table, 0), time.perf_counter() - started)
+
+
+def print_progress(table: str, rows: int, seconds: float) -> None:
+    """A ProgressCallback for terminals: one line per table on stderr."""
     if sys.stderr.isatty():
-        print(f"  {table:<22} {rows:>12,} rows  {secs:6.1f}s", file=sys.stderr)
+        print(f"  {table:<22} {rows:>12,} rows  {seconds:6.1f}s", file=sys.stderr)

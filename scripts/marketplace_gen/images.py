@@ -1,0 +1,380 @@
+"""Vehicle images, streamed in chunks as binary COPY: listing galleries, work photos, garage photos.
+
+About 89 images per vehicle (source_schema.md): the listing galleries come first, and the rest of that
+budget is split between technicians' work photos (62%, by their documentation habit) and current owners'
+garage photos (38%, by archetype). ``plan_image_counts`` draws the counts from STREAM_IMAGES (0, 0); chunk
+c of kind k (0 gallery, 1 work, 2 garage) draws from STREAM_IMAGES (k + 1, c), where c counts chunks over
+all three kinds: upload and capture times, EXIF and size gaps, then uuids and the re-deliveries' times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from . import catalog_extra
+from .chunks import ChildRows, CopyChunk, loaded_at, rows_per_parent
+from .common import DAY, KIND_NON_VEHICLE, STREAM_IMAGES, stream_rng
+from .copytext import Rows, Vocab, ndigits, uuid_bytes, uuid_text
+from .defects import ORPHAN_BASE, TABLE_KINDS, Ledger, StreamedDefectPlan, shift_to_eligible
+from .tables import ServiceDefectPlan
+from .world import World
+
+TABLE = "vehicle_images"
+GALLERY, WORK, GARAGE = 0, 1, 2
+PARENTS_PER_CHUNK = {GALLERY: 600, WORK: 25000, GARAGE: 10000}  # listings, service records, vehicles
+CATEGORIES = [b"exterior", b"interior", b"engine", b"undercarriage", b"detail", b"documents", b"garage", b"work"]
+CATEGORY_VOCAB = Vocab(CATEGORIES)
+DOCUMENTS, GARAGE_CATEGORY, WORK_CATEGORY = 5, 6, 7
+# a gallery's non-document photos: 45% exterior, 22% interior, 10% engine, 8% undercarriage, the rest detail
+GALLERY_SHARES = np.cumsum([0.45, 0.22, 0.10, 0.08])
+CAMERA_DIMENSIONS = np.array([[2048, 1365], [1600, 1067], [3000, 2000], [1920, 1280], [2048, 1536], [1200, 800]])
+PHONE_DIMENSIONS = np.array([[4032, 3024], [3024, 4032], [1600, 1200], [4000, 3000]])
+URL_PREFIX = b"https://cdn.example-marketplace.com/images/"
+MALFORMED = Vocab([s.encode() for s in catalog_extra.MALFORMED_URLS])
+UUID_URL_TAIL = 1 + 36 + 4  # "/" + uuid + ".jpg"
+
+
+@dataclass
+class ImagePlan:
+    """Photos per parent: per listing gallery (0 for blocked listings), per service record, per vehicle."""
+
+    gallery: np.ndarray
+    work: np.ndarray
+    garage: np.ndarray
+
+    def counts(self, kind: int) -> np.ndarray:
+        return (self.gallery, self.work, self.garage)[kind]
+
+
+class ImageChunk(NamedTuple):
+    kind: int  # GALLERY, WORK or GARAGE
+    lo: int  # parents lo .. hi - 1
+    hi: int
+    rows: int
+
+
+@dataclass
+class PhotoRows:
+    """One chunk's photos before ids, URLs and defects."""
+
+    vehicle: np.ndarray
+    listing_id: np.ndarray  # -1 = null
+    work_order_id: np.ndarray  # -1 = null
+    uploader: np.ndarray  # 0-based user index
+    category: np.ndarray
+    uploaded_at: np.ndarray
+    taken_at: np.ndarray
+    no_exif: np.ndarray  # taken_at unknown
+    dimensions: np.ndarray  # (n, 2)
+    dimensions_unknown: np.ndarray
+
+
+@dataclass
+class _ImageColumns:
+    """A chunk's columns besides PhotoRows', which defects change in place."""
+
+    uuid_raw: np.ndarray  # (n, 16): the id
+    uuid: np.ndarray  # (n, 36) as text: the ground-truth key and the URL's file name
+    url_uuid: np.ndarray  # the file name in the URL (duplicate_image_url copies the previous photo's)
+    url_vehicle_id: np.ndarray  # the vehicle folder in the URL (an orphan keeps its real one)
+    url_null: np.ndarray
+    malformed: np.ndarray  # index into MALFORMED_URLS, -1 = a well-formed URL
+    vehicle_id: np.ndarray
+
+
+def plan_image_counts(world: World, service_plan: ServiceDefectPlan) -> ImagePlan:
+    """Decide photo counts per work order and garage photos per vehicle (images ~ 89 per vehicle)."""
+    listings, service, vehicles, own = world.listings, world.service, world.vehicles, world.ownerships
+    rng = stream_rng(world.cfg.seed, STREAM_IMAGES, 0, 0)
+    gallery = world.market.gallery_size * listings.has_children
+    rest = max(0.0, 89.0 * vehicles.n - float(gallery.sum()))
+    work_rate = service.photo_rate * (~service_plan.orphan)
+    owned = (vehicles.current_ownership >= 0) & (vehicles.kind != KIND_NON_VEHICLE)
+    garage_by_archetype = np.array([1.5, 0.5, 2.0, 1.0])
+    garage_rate = np.where(owned, garage_by_archetype[own.archetype[np.maximum(vehicles.current_ownership, 0)]], 0.0)
+    work_scale = 0.62 * rest / work_rate.sum() if work_rate.sum() > 0 else 0.0
+    garage_scale = 0.38 * rest / garage_rate.sum() if garage_rate.sum() > 0 else 0.0
+    work = rng.poisson(work_rate * work_scale).astype(np.int64)
+    garage = rng.poisson(garage_rate * garage_scale).astype(np.int64)
+    return ImagePlan(gallery, work, garage)
+
+
+def image_chunks(world: World, ledger: Ledger, service_plan: ServiceDefectPlan) -> Iterator[CopyChunk]:
+    plan = plan_image_counts(world, service_plan)
+    chunks = _chunk_list(plan)
+    defects = ledger.plan_streamed(TABLE, sum(c.rows for c in chunks))
+    first_row = 0
+    for number, chunk in enumerate(chunks):
+        yield images_chunk(world, ledger, plan, defects, number, chunk, first_row)
+        first_row += chunk.rows
+
+
+def _chunk_list(plan: ImagePlan) -> list[ImageChunk]:
+    """Chunks in output order: galleries, work photos, garage photos."""
+    out = []
+    for kind in (GALLERY, WORK, GARAGE):
+        counts, per_chunk = plan.counts(kind), PARENTS_PER_CHUNK[kind]
+        for lo in range(0, len(counts), per_chunk):
+            hi = min(len(counts), lo + per_chunk)
+            out.append(ImageChunk(kind, lo, hi, int(counts[lo:hi].sum())))
+    return out
+
+
+def images_chunk(
+    world: World,
+    ledger: Ledger,
+    plan: ImagePlan,
+    defects: StreamedDefectPlan,
+    number: int,
+    chunk: ImageChunk,
+    first_row: int,
+) -> CopyChunk:
+    """The photos of parents chunk.lo .. chunk.hi - 1, whose first photo is global row ``first_row``."""
+    rng = stream_rng(world.cfg.seed, STREAM_IMAGES, chunk.kind + 1, number)
+    parents = np.arange(chunk.lo, chunk.hi)
+    counts = plan.counts(chunk.kind)[parents]
+    children = rows_per_parent(counts)
+    make_photos = (_gallery_photos, _work_photos, _garage_photos)[chunk.kind]
+    photos = make_photos(rng, world, parents, counts, children)
+    n = len(children.parent)
+    uuid_raw = uuid_bytes(rng, n)
+    uuid = uuid_text(uuid_raw)
+    columns = _ImageColumns(
+        uuid_raw=uuid_raw,
+        uuid=uuid,
+        url_uuid=uuid.copy(),
+        url_vehicle_id=photos.vehicle + 1,
+        url_null=np.zeros(n, dtype=bool),
+        malformed=np.full(n, -1, dtype=np.int64),
+        vehicle_id=photos.vehicle + 1,
+    )
+    redelivered = _apply_defects(columns, photos, children.position, defects, first_row, world.cfg.as_of, ledger)
+    out = np.concatenate([np.arange(n), redelivered])
+    loaded = loaded_at(world.cfg.as_of, n, ledger.redelivery_loaded_at(rng, len(redelivered)))
+    return CopyChunk(_encode(out, loaded, columns, photos, children.position), len(out))
+
+
+def _gallery_photos(
+    rng: np.random.Generator, world: World, parents: np.ndarray, counts: np.ndarray, children: ChildRows
+) -> PhotoRows:
+    """A listing's gallery, uploaded 1-10 days before it starts, shot up to 60 days before that; paperwork
+    photos last. Camera sizes; a few without EXIF."""
+    listings, market = world.listings, world.market
+    parent, position = children.parent, children.position
+    n, n_parents = len(parent), len(parents)
+    listing = parents[parent]
+    not_documents = counts[parent] - market.n_documents[listing]
+    bounds = np.round(not_documents[:, None] * GALLERY_SHARES[None, :]).astype(np.int64)
+    category = (position[:, None] >= bounds).sum(axis=1)
+    category = np.where(position >= not_documents, DOCUMENTS, category)
+    upload_base = listings.start[parents] - (DAY + rng.random(n_parents) * 9 * DAY).astype(np.int64)
+    uploaded_at = upload_base[parent] + position * 7 + rng.integers(0, 6, n)
+    shoot_before = (3600 + rng.random(n_parents) * 60 * DAY).astype(np.int64)
+    taken_at = upload_base[parent] - shoot_before[parent] + position * 5
+    no_exif = (rng.random(n_parents) < 0.15)[parent] | (rng.random(n) < 0.03)
+    dimensions = CAMERA_DIMENSIONS[rng.integers(0, len(CAMERA_DIMENSIONS), n_parents)][parent]
+    dimensions_unknown = (rng.random(n_parents) < 0.04)[parent]
+    return PhotoRows(
+        vehicle=listings.vehicle[listing],
+        listing_id=listings.ids[listing],
+        work_order_id=np.full(n, -1, dtype=np.int64),
+        uploader=listings.seller[listing],
+        category=category,
+        uploaded_at=uploaded_at,
+        taken_at=taken_at,
+        no_exif=no_exif,
+        dimensions=dimensions,
+        dimensions_unknown=dimensions_unknown,
+    )
+
+
+def _work_photos(
+    rng: np.random.Generator, world: World, parents: np.ndarray, counts: np.ndarray, children: ChildRows
+) -> PhotoRows:
+    """A work order's photos, uploaded by the shop's account (else the owner) within 3 days of the work,
+    taken over its course: two days for meticulous technicians, hours for the others. Phone sizes."""
+    service, tech, as_of = world.service, world.technicians, world.cfg.as_of
+    parent, position = children.parent, children.position
+    n, n_parents = len(parent), len(parents)
+    record = parents[parent]
+    technician = service.technician[record]
+    shop_account = np.where(technician >= 0, tech.user_index[np.maximum(technician, 0)], -1)
+    uploader = np.where(shop_account >= 0, shop_account, world.ownerships.owner[service.ownership[record]])
+    upload_base = service.day[parents] * DAY + 9 * 3600 + (rng.random(n_parents) * 3 * DAY).astype(np.int64)
+    upload_base = np.minimum(upload_base, as_of - 2 * DAY)
+    uploaded_at = upload_base[parent] + position * 13 + rng.integers(0, 10, n)
+    span = np.where(service.habit[parents] == 2, 2 * DAY, 8 * 3600)
+    taken_at = uploaded_at - (span[parent] * (1.0 - (position + 1) / (counts[parent] + 1))).astype(np.int64) - 60
+    no_exif = (rng.random(n_parents) < 0.3)[parent]
+    dimensions = PHONE_DIMENSIONS[rng.integers(0, len(PHONE_DIMENSIONS), n_parents)][parent]
+    dimensions_unknown = (rng.random(n_parents) < 0.1)[parent]
+    return PhotoRows(
+        vehicle=service.vehicle[record],
+        listing_id=np.full(n, -1, dtype=np.int64),
+        work_order_id=service.ids[record],
+        uploader=uploader,
+        category=np.full(n, WORK_CATEGORY),
+        uploaded_at=uploaded_at,
+        taken_at=taken_at,
+        no_exif=no_exif,
+        dimensions=dimensions,
+        dimensions_unknown=dimensions_unknown,
+    )
+
+
+def _garage_photos(
+    rng: np.random.Generator, world: World, parents: np.ndarray, counts: np.ndarray, children: ChildRows
+) -> PhotoRows:
+    """The current owner's photos of their vehicle, uploaded after they had both it and an account,
+    taken up to 30 days before upload. Phone sizes."""
+    vehicles, own, users, as_of = world.vehicles, world.ownerships, world.users, world.cfg.as_of
+    parent, position = children.parent, children.position
+    n, n_parents = len(parent), len(parents)
+    vehicle = parents[parent]
+    ownership = vehicles.current_ownership[parents]
+    earliest = np.maximum(
+        np.maximum(own.acquired_at[ownership], vehicles.created_at[parents]),
+        users.joined_at[own.owner[ownership]],
+    )
+    earliest = np.minimum(earliest, as_of - 3 * DAY)
+    upload_base = earliest + (rng.random(n_parents) * np.maximum(as_of - 2 * DAY - earliest, 1)).astype(np.int64)
+    uploaded_at = upload_base[parent] + position * 11 + rng.integers(0, 8, n)
+    taken_at = uploaded_at - (rng.random(n_parents) * 30 * DAY).astype(np.int64)[parent] - 120
+    no_exif = (rng.random(n_parents) < 0.2)[parent]
+    dimensions = PHONE_DIMENSIONS[rng.integers(0, len(PHONE_DIMENSIONS), n_parents)][parent]
+    dimensions_unknown = (rng.random(n_parents) < 0.06)[parent]
+    return PhotoRows(
+        vehicle=vehicle,
+        listing_id=np.full(n, -1, dtype=np.int64),
+        work_order_id=np.full(n, -1, dtype=np.int64),
+        uploader=own.owner[vehicles.current_ownership[vehicle]],
+        category=np.full(n, GARAGE_CATEGORY),
+        uploaded_at=uploaded_at,
+        taken_at=taken_at,
+        no_exif=no_exif,
+        dimensions=dimensions,
+        dimensions_unknown=dimensions_unknown,
+    )
+
+
+def _apply_defects(
+    columns: _ImageColumns,
+    photos: PhotoRows,
+    position: np.ndarray,
+    plan: StreamedDefectPlan,
+    first_row: int,
+    as_of: int,
+    ledger: Ledger,
+) -> np.ndarray:
+    """Write the chunk's planned defects into ``columns`` and ``photos``; returns the rows to re-deliver.
+    Defects are recorded under the image's uuid."""
+    uuid = columns.uuid
+    rows, kinds = plan.in_chunk(first_row, len(uuid))
+    names = TABLE_KINDS[TABLE]
+    has_defect = np.zeros(len(uuid), dtype=bool)
+    has_defect[rows] = True
+    redelivered, reused_url = [], []
+    for row, kind in zip(rows.tolist(), kinds.tolist(), strict=True):
+        name = names[kind]
+        if name == "duplicate_image_url":
+            reused_url.append(row)
+            continue
+        detail = ""
+        if name == "duplicate_delivery":
+            redelivered.append(row)
+        elif name == "orphan_reference":
+            columns.vehicle_id[row] = ORPHAN_BASE + first_row + row
+            detail = f"vehicle_id set to {columns.vehicle_id[row]}"
+        elif name == "missing_required_value":
+            columns.url_null[row] = True
+            detail = "image_url is null"
+        elif name == "future_timestamp":
+            photos.taken_at[row] = as_of + (5 + row % 300) * DAY
+            photos.no_exif[row] = False
+            detail = "taken_at after _loaded_at"
+        elif name == "epoch_timestamp":
+            photos.taken_at[row] = 0
+            photos.no_exif[row] = False
+            detail = "taken_at = 1970-01-01"
+        elif name == "malformed_url":
+            columns.malformed[row] = row % len(catalog_extra.MALFORMED_URLS)
+            detail = catalog_extra.MALFORMED_URLS[columns.malformed[row]]
+        ledger.add(TABLE, uuid[row].tobytes().decode(), name, detail)
+    if reused_url:
+        _reuse_previous_urls(reused_url, position, has_defect, uuid, columns.url_uuid, ledger)
+    return np.array(redelivered, dtype=np.int64)
+
+
+def _reuse_previous_urls(
+    planned: list[int],
+    position: np.ndarray,
+    has_defect: np.ndarray,
+    uuid: np.ndarray,
+    url_uuid: np.ndarray,
+    ledger: Ledger,
+) -> None:
+    """The duplicate_image_url defect: a photo's URL repeats the previous photo's of the same parent (both
+    otherwise clean, and no two such pairs touching)."""
+    eligible = (position > 0) & ~has_defect
+    eligible[1:] &= ~has_defect[:-1]
+    taken = np.zeros(len(position), dtype=bool)
+    for row in planned:
+        (moved,) = shift_to_eligible(np.array([row]), eligible, taken) or (None,)
+        if moved is None:
+            continue
+        eligible[max(0, moved - 1) : moved + 2] = False
+        url_uuid[moved] = uuid[moved - 1]
+        ledger.add(
+            TABLE,
+            uuid[moved].tobytes().decode(),
+            "duplicate_image_url",
+            f"reuses the url of {uuid[moved - 1].tobytes().decode()}",
+        )
+
+
+def _encode(
+    out: np.ndarray, loaded: np.ndarray, columns: _ImageColumns, photos: PhotoRows, position: np.ndarray
+) -> bytes:
+    """Binary COPY of rows ``out`` (chunk rows, re-deliveries repeated at the end)."""
+    rows = Rows(len(out))
+    rows.b_row(13)
+    rows.b_bytes(columns.uuid_raw[out])
+    rows.b_int8(columns.vehicle_id[out])
+    field = rows.b_int8(np.maximum(photos.listing_id[out], 0))
+    rows.b_null_fixed(field, photos.listing_id[out] < 0)
+    field = rows.b_int8(np.maximum(photos.work_order_id[out], 0))
+    rows.b_null_fixed(field, photos.work_order_id[out] < 0)
+    rows.b_int8(photos.uploader[out] + 1)
+    bad_url = columns.malformed[out]
+    url_vehicle = columns.url_vehicle_id[out]
+    url_length = np.where(
+        bad_url >= 0,
+        MALFORMED.lens[np.maximum(bad_url, 0)],
+        len(URL_PREFIX) + ndigits(url_vehicle) + UUID_URL_TAIL,
+    )
+    field = rows.b_len(url_length)
+    rows.lit(URL_PREFIX)
+    rows.ints(url_vehicle)
+    rows.lit(b"/")
+    rows.fixed(columns.url_uuid[out])
+    rows.lit(b".jpg")
+    rows.override(field + 1, bad_url >= 0, MALFORMED, np.maximum(bad_url, 0))
+    rows.b_null(field, columns.url_null[out])
+    category = photos.category[out]
+    rows.b_len(CATEGORY_VOCAB.lens[category])
+    rows.vocab(CATEGORY_VOCAB, category)
+    rows.b_int4(position[out] + 1)
+    dimensions_unknown = photos.dimensions_unknown[out]
+    field = rows.b_int4(photos.dimensions[out, 0])
+    rows.b_null_fixed(field, dimensions_unknown)
+    field = rows.b_int4(photos.dimensions[out, 1])
+    rows.b_null_fixed(field, dimensions_unknown)
+    field = rows.b_ts(photos.taken_at[out])
+    rows.b_null_fixed(field, photos.no_exif[out])
+    rows.b_ts(photos.uploaded_at[out])
+    rows.b_ts(loaded)
+    return rows.tobytes()
