@@ -95,6 +95,8 @@ def summary(metrics: dict) -> str:
     names, rows = metric_rows(metrics)
     primary = metrics["primary_metric"]
     shown = [primary] + [n for n in names if n != primary][:2]
+    if not metrics["test"]["model"]["n"]:
+        return f"{metrics['task']}: the export has no test examples, so there are no test metrics"
     lines = [f"{metrics['task']}: test split, " + ", ".join(shown)]
     for label, values, note in rows:
         text = ", ".join(f"{n} {format_metric(n, values.get(n))}" for n in shown) if values else note

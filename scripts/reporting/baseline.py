@@ -695,6 +695,8 @@ def markdown(metrics: dict) -> str:
             + ", ".join(f"`{f}`" for f in metrics["forced_inputs"])
             + ".",
         ]
+    if not metrics["test"]["model"]["n"]:
+        lines += ["", "**The export has no test examples**: no test metrics (export the test split too)."]
     lines += [
         "",
         f"## Test split (primary metric: {METRIC_NAMES[metrics['primary_metric']]})",

@@ -34,16 +34,17 @@ NOT_FEATURE_SECTIONS = ("as_of", "rule_versions")
 NOT_FEATURE_PATHS = ("split", "package_version")
 
 
-def is_truthy_false(value) -> bool:
+def _says_false(value) -> bool:
+    """A spec flag written as YAML false, or as text (the Parquet field metadata holds strings)."""
     return value is False or (isinstance(value, str) and value.strip().lower() in ("false", "no", "0"))
 
 
 def not_a_feature(path: str, spec: dict, manifest: dict) -> str | None:
     """Why a field is never an input, or None when it may be one."""
     leaf = path.split(".")[-1]
-    if is_truthy_false(spec.get("feature", True)):
+    if _says_false(spec.get("feature", True)):
         return "its spec says feature: false"
-    if spec.get("pii") is True or str(spec.get("pii", "")).lower() == "true":
+    if spec.get("pii") is True or str(spec.get("pii", "")).strip().lower() == "true":
         return "personal data (pii: true)"
     if path in NOT_FEATURE_PATHS or path.split(".")[0] in NOT_FEATURE_SECTIONS:
         return "bookkeeping (split, versions, as_of times)"
@@ -135,8 +136,8 @@ def model_frame(frame: pd.DataFrame, inputs: list[str]) -> tuple[pd.DataFrame, l
         ):
             columns[path] = series.map(lambda v: np.nan if v is None or v is pd.NA else float(v)).astype(float)
         elif pd.api.types.is_datetime64_any_dtype(series):
-            values = series.dt.tz_convert("UTC") if getattr(series.dt, "tz", None) else series
-            columns[path] = values.astype("int64").where(series.notna()).astype(float) / 1e6
+            epoch = pd.Timestamp(0, tz="UTC") if getattr(series.dt, "tz", None) else pd.Timestamp(0)
+            columns[path] = (series - epoch).dt.total_seconds()
         elif pd.api.types.is_numeric_dtype(series):
             columns[path] = series.astype(float)
         else:
