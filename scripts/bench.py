@@ -296,8 +296,8 @@ def render(results: dict, args) -> str:
             f"| dataset report (`reporting.dataset_report.build`) | {fmt(report['seconds'], digits=1)}"
             f" | {fmt(report['peak_rss_mb'])} |", "",
             "Targets: the trainer reads a scale-0.1 task export and fits within 2 minutes, peak memory under 2 GB. "
-            f"Test RMSLE {tr['test'].get('rmsle')}, R^2 (log) {tr['test'].get('r2_log')} (details: metrics.json of "
-            "a `train_baseline.py` run).", "",
+            f"Test split: RMSLE {tr['test'].get('rmsle') or float('nan'):.3f}, R^2 on log price "
+            f"{tr['test'].get('r2_log') or float('nan'):.3f} ({tr['test']['n']:,} sold listings).", "",
         ]
     dq = results.get("quarantine")
     if dq:

@@ -77,7 +77,7 @@ def compute_stats(export: Export, tasks_file: Path = ROOT / "export_tasks.yml") 
     price_fields = [f for f in (SALE_PRICE, PRICE_TIER, PRICE_ESTIMATE, PRICE_RATIO) if f in export.fields]
     wanted = [f for f in dict.fromkeys([unit, time_field, *labels, *price_fields]) if f]
     parquet = export.format == "parquet"
-    read = wanted if parquet else export.fields  # JSONL: one pass counts the nulls too
+    present: Counter | None = None if parquet else Counter()  # JSONL: this pass counts the nulls too
 
     rows: Counter = Counter()
     months: dict[str, Counter] = defaultdict(Counter)
@@ -85,13 +85,9 @@ def compute_stats(export: Export, tasks_file: Path = ROOT / "export_tasks.yml") 
     label_counts: dict[str, dict[str, Counter]] = {f: defaultdict(Counter) for f in labels}
     numeric_labels: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     prices: dict[str, list] = {f: [] for f in price_fields}
-    nulls: Counter = Counter()
     seen: set = set()
-    for split, table in export.iter_tables(read):
+    for split, table in export.iter_tables(wanted, present=present):
         rows[split] += table.num_rows
-        if not parquet:
-            for path in export.fields:
-                nulls[path] += table.column(path).null_count if path in table.column_names else table.num_rows
         if time_field:
             for month, count in _value_counts(_months(table.column(time_field))):
                 months[split][month or "(no date)"] += count
@@ -111,9 +107,8 @@ def compute_stats(export: Export, tasks_file: Path = ROOT / "export_tasks.yml") 
                 label_counts[path][split][_label_text(value)] += count
         for path in price_fields:
             prices[path] += table.column(path).to_pylist()
-    if parquet:
-        nulls = Counter(export.null_counts()[0])
     total = sum(rows.values())
+    nulls = Counter(export.null_counts()[0]) if parquet else Counter({f: total - present[f] for f in export.fields})
     stats = {
         "mart": export.mart,
         "task": (export.task or {}).get("name"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,9 +132,16 @@ class Export:
     # ------------------------------------------------------------------------------------------ rows
 
     def iter_tables(
-        self, paths: Iterable[str], splits: Iterable[str] | None = None, batch_rows: int = BATCH_ROWS
+        self,
+        paths: Iterable[str],
+        splits: Iterable[str] | None = None,
+        batch_rows: int = BATCH_ROWS,
+        present: Counter | None = None,
     ) -> Iterator[tuple[str, pa.Table]]:
-        """Yield (split, flat table of the requested key paths) per batch, shard by shard in manifest order."""
+        """Yield (split, flat table of the requested key paths) per batch, shard by shard in manifest order.
+
+        JSONL only: `present` (when given) counts the non-null values of every field on the way, which costs
+        far less than building a column per field (Parquet has them in its statistics, see null_counts)."""
         wanted = [p for p in dict.fromkeys(paths) if p in set(self.fields)]
         only = set(splits) if splits is not None else None
         for shard in self.shards:
@@ -143,7 +151,8 @@ class Export:
                 if self.format == "parquet":
                     yield from ((shard.split, t) for t in _parquet_tables(shard.path, wanted, batch_rows))
                 else:
-                    yield from ((shard.split, t) for t in _jsonl_tables(shard.path, wanted, batch_rows))
+                    tables = _jsonl_tables(shard.path, wanted, batch_rows, present, set(self.fields))
+                    yield from ((shard.split, t) for t in tables)
             except (OSError, pa.ArrowException, ValueError) as exc:
                 raise ExportReadError(f"cannot read {shard.path}: {exc}") from exc
 
@@ -164,11 +173,11 @@ class Export:
                 for path, count in shard_nulls.items():
                     nulls[path] += count
             return nulls, rows
-        for split, table in self.iter_tables(self.fields):
+        present: Counter = Counter()
+        for split, table in self.iter_tables([], present=present):
             rows[split] = rows.get(split, 0) + table.num_rows
-            for path in self.fields:
-                nulls[path] += table.column(path).null_count if path in table.column_names else table.num_rows
-        return nulls, rows
+        total = sum(rows.values())
+        return {path: total - present[path] for path in self.fields}, rows
 
 
 def _null_counts_from_statistics(metadata, leaves: dict[str, pa.Field], fields: list[str]) -> tuple[dict, list]:
@@ -234,7 +243,19 @@ def _lookup(package: dict, parts: list[str]):
     return value
 
 
-def _jsonl_tables(path: Path, columns: list[str], batch_rows: int) -> Iterator[pa.Table]:
+def _count_present(value: dict, prefix: str, fields: set[str], present: Counter) -> None:
+    for key, child in value.items():
+        path = prefix + key
+        if path in fields:
+            if child is not None:
+                present[path] += 1
+        elif isinstance(child, dict):
+            _count_present(child, path + ".", fields, present)
+
+
+def _jsonl_tables(
+    path: Path, columns: list[str], batch_rows: int, present: Counter | None = None, fields: set[str] | None = None
+) -> Iterator[pa.Table]:
     split_paths = [(c, c.split(".")) for c in columns]
     values: dict[str, list] = {c: [] for c in columns}
     count = 0
@@ -249,6 +270,8 @@ def _jsonl_tables(path: Path, columns: list[str], batch_rows: int) -> Iterator[p
             if not line.strip():
                 continue
             package = json.loads(line)
+            if present is not None:
+                _count_present(package, "", fields or set(), present)
             for column, parts in split_paths:
                 values[column].append(_lookup(package, parts))
             count += 1

@@ -32,6 +32,7 @@ from .exports import Export
 ID_LEAF = re.compile(r"^id$|_id$|_key$|_url$")
 NOT_FEATURE_SECTIONS = ("as_of", "rule_versions")
 NOT_FEATURE_PATHS = ("split", "package_version")
+LIST_VALUES = "list or nested object values (not a tabular feature)"
 
 
 def _says_false(value) -> bool:
@@ -46,6 +47,8 @@ def not_a_feature(path: str, spec: dict, manifest: dict) -> str | None:
         return "its spec says feature: false"
     if spec.get("pii") is True or str(spec.get("pii", "")).strip().lower() == "true":
         return "personal data (pii: true)"
+    if spec.get("type") == "array":  # known from the spec: not read at all (orders can be 100s of kB each)
+        return LIST_VALUES
     if path in NOT_FEATURE_PATHS or path.split(".")[0] in NOT_FEATURE_SECTIONS:
         return "bookkeeping (split, versions, as_of times)"
     if leaf in {manifest.get("key"), manifest.get("split_group")} or ID_LEAF.search(leaf):
@@ -156,7 +159,7 @@ def model_frame(frame: pd.DataFrame, inputs: list[str]) -> tuple[pd.DataFrame, l
                         [np.nan if v is None else v.get(key, np.nan) for v in parsed], index=series.index, dtype=float
                     )
             else:
-                dropped[path] = "list or nested object values (not a tabular feature)"
+                dropped[path] = LIST_VALUES
     return pd.DataFrame(columns, index=frame.index), categorical, dropped
 
 
