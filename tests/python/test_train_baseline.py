@@ -184,6 +184,29 @@ def test_price_estimate_baseline_says_why_it_is_missing(trained, task_exports):
         assert not estimate["available"] and "listing_context.price_estimate" in estimate["why"]
 
 
+def test_a_spec_saying_feature_false_is_honoured(built_project, task_exports, tmp_path):
+    """A field spec may say `feature: false` (kept in the export, never an input): the trainer reads the specs
+    from the dbt manifest and leaves such a field out, whatever its name."""
+    manifest = json.loads((built_project.target_path / "manifest.json").read_text())
+    node = next(
+        n for n in manifest["nodes"].values() if n.get("name") == LISTING_MART and n["resource_type"] == "model"
+    )
+    column = node["columns"]["package"]
+    for holder in (column.get("meta") or {}, (column.get("config") or {}).get("meta") or {}):
+        if "package_fields" in holder:
+            holder["package_fields"]["vehicle_context.color"]["feature"] = False
+    edited = tmp_path / "manifest.json"
+    edited.write_text(json.dumps(manifest))
+    export = task_exports["price_at_listing_start"]
+    code = train_baseline.main(
+        [str(export), "--quiet", "--no-report", "--dbt-manifest", str(edited), "--out", str(tmp_path / "out")]
+    )
+    assert code == 0
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert "vehicle_context.color" not in metrics["features"]["used"]
+    assert metrics["features"]["not_used"]["vehicle_context.color"] == "its spec says feature: false"
+
+
 def test_same_seed_same_metrics(built_project, task_exports, tmp_path):
     runs = [
         train(built_project, task_exports["price_after_24h"], "--out", str(tmp_path / str(i)), "--seed", "7")
