@@ -43,8 +43,12 @@ build: $(STAMP) ## dbt build against the warehouse in your PG* / DBT_* variables
 bench: $(STAMP) ## Benchmarks at scale 0.1 against same-run baselines; writes BENCHMARKS.md.
 	$(PY) scripts/bench.py --write BENCHMARKS.md $(BENCH_ARGS)
 
-docs: $(STAMP) ## dbt docs generate against the warehouse in your PG* variables.
-	$(VENV)/bin/dbt docs generate
+# The local warehouse is started (it is where `make demo` builds) unless WAREHOUSE=env names your own server.
+docs: $(STAMP) ## dbt docs generate (models, tests, exposures, the warehouse's catalog) into target/index.html.
+	@if [ "$(WAREHOUSE)" = local ]; then $(PY) scripts/warehouse.py start >/dev/null; fi
+	@if [ "$(WAREHOUSE)" = local ]; then eval "$$($(PY) scripts/warehouse.py env)"; fi; \
+		$(VENV)/bin/dbt docs generate --quiet
+	@echo "docs: open target/index.html, or serve them with: $(VENV)/bin/dbt docs serve --port 8080"
 
 warehouse-start: $(STAMP) ## Start the local warehouse (prints how to point psql and dbt at it).
 	$(PY) scripts/warehouse.py start

@@ -172,6 +172,59 @@ def bench_export(args, results: dict) -> None:
     results["export"] = bench_export.run(schema=SCHEMA, repeats=args.repeats)
 
 
+def _timed_subprocess(cmd: list[str]) -> dict:
+    """Run one command; its own wall time and peak RSS (os.wait4 reports the child's rusage alone)."""
+    import subprocess
+
+    started = time.perf_counter()
+    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    error = child.stderr.read().decode(errors="replace").strip()
+    child.stderr.close()
+    if child.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(cmd[1:3])} failed: {error[-400:]}")
+    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024}
+
+
+def bench_trainer(args, results: dict) -> None:
+    """scripts/train_baseline.py on a price_at_listing_start export of the bench's mart, and the dataset report of
+    that export, each in a subprocess of its own (targets: the trainer reads and fits in < 2 min, < 2 GB)."""
+    import shutil
+    import tempfile
+
+    task = "price_at_listing_start"
+    manifest = ROOT / "target" / "bench" / "manifest.json"
+    workdir = Path(tempfile.mkdtemp(prefix="bench-trainer-"))
+    export = workdir / task
+    try:
+        _timed_subprocess([sys.executable, str(ROOT / "scripts" / "export_mart.py"), "listing_image_packages",
+                           "--out", str(export), "--task", task, "--manifest", str(manifest), "--schema", SCHEMA,
+                           "--quiet", "--no-report"])
+        trainer, report = [], []
+        for repeat in range(args.repeats):  # interleaved, like every other figure
+            out = workdir / f"metrics-{repeat}"
+            run = _timed_subprocess([sys.executable, str(ROOT / "scripts" / "train_baseline.py"), str(export),
+                                     "--out", str(out), "--quiet", "--dbt-manifest", str(manifest)])
+            metrics = json.loads((out / "metrics.json").read_text())
+            trainer.append({**run, "read_s": metrics["timings"]["read_s"], "fit_s": metrics["timings"]["fit_s"]})
+            report.append(_timed_subprocess([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+                                             "from reporting.dataset_report import build; build(sys.argv[2])",
+                                             str(ROOT / "scripts"), str(export)]))
+        results["trainer"] = {
+            "task": task,
+            "package_rows": sum(json.loads((export / "manifest.json").read_text())["rows"].values()),
+            "examples": metrics["examples"]["per_split"],
+            "features": len(metrics["features"]["used"]),
+            "test": metrics["test"]["model"],
+            "trainer": trainer,
+            "report": report,
+        }
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def fmt(values, unit="", digits=0) -> str:
     median = statistics.median(values)
     return f"{median:,.{digits}f}{unit} (min {min(values):,.{digits}f}, max {max(values):,.{digits}f})"
@@ -228,6 +281,24 @@ def render(results: dict, args) -> str:
     exp = results.get("export")
     if exp:
         lines += ["## Export", "", exp.get("markdown", "```\n" + json.dumps(exp, indent=2) + "\n```"), ""]
+    tr = results.get("trainer")
+    if tr:
+        seconds = {key: [r[key] for r in tr["trainer"]] for key in ("seconds", "read_s", "fit_s", "peak_rss_mb")}
+        report = {key: [r[key] for r in tr["report"]] for key in ("seconds", "peak_rss_mb")}
+        lines += [
+            f"## Baseline trainer and dataset report ({tr['task']}: {tr['package_rows']:,} package rows, "
+            f"{sum(tr['examples'].values()):,} listings, {tr['features']} features)", "",
+            "| figure | seconds | peak RSS MB |", "|---|---|---|",
+            f"| `train_baseline.py` end to end (subprocess) | {fmt(seconds['seconds'], digits=1)} "
+            f"| {fmt(seconds['peak_rss_mb'])} |",
+            f"| of which reading the export | {fmt(seconds['read_s'], digits=1)} | |",
+            f"| of which fitting (3 settings, early stopping) | {fmt(seconds['fit_s'], digits=1)} | |",
+            f"| dataset report (`reporting.dataset_report.build`) | {fmt(report['seconds'], digits=1)}"
+            f" | {fmt(report['peak_rss_mb'])} |", "",
+            "Targets: the trainer reads a scale-0.1 task export and fits within 2 minutes, peak memory under 2 GB. "
+            f"Test split: RMSLE {tr['test'].get('rmsle') or float('nan'):.3f}, R^2 on log price "
+            f"{tr['test'].get('r2_log') or float('nan'):.3f} ({tr['test']['n']:,} sold listings).", "",
+        ]
     dq = results.get("quarantine")
     if dq:
         lines += ["## Quarantine at scale 0.01 (dirty rate 0.02)", "",
@@ -269,6 +340,7 @@ def main(argv=None) -> int:
              ("sentiment", bench_sentiment)]
     if not args.skip_export:
         steps.append(("export", bench_export))
+    steps.append(("baseline trainer and dataset report", bench_trainer))
     steps.append(("quarantine at scale 0.01", bench_quarantine))
     for name, step in steps:
         print(f"bench: {name} ...", flush=True)

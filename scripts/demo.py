@@ -92,6 +92,22 @@ def export_packages(out_dir: Path) -> None:
         fail(f"the export failed (exit code {code})")
 
 
+def export_and_train(export_dir: Path, task: str = "price_at_listing_start") -> Path:
+    """The next step: a task export (only the fields known at the prediction time) and its baseline model."""
+    import export_mart
+    import train_baseline
+
+    out = export_dir.with_name(f"{export_dir.name}_{task}")
+    manifest = str(ROOT / "target" / "manifest.json")
+    print(f"\nExporting listing_image_packages for task {task} to {out} and training its baseline ...")
+    code = export_mart.main(["listing_image_packages", "--out", str(out), "--task", task, "--overwrite", "--quiet",
+                             "--manifest", manifest])
+    if code:
+        fail(f"the task export failed (exit code {code})")
+    train_baseline.main([str(out), "--quiet", "--dbt-manifest", manifest])
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
@@ -112,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     with connect(autocommit=True) as conn:
         show_summary(conn, args.schema)
     export_packages(args.export_dir)
+    task_dir = export_and_train(args.export_dir)
+    print(f"\nDataset report of the export: {args.export_dir / 'report.html'}")
+    print(f"Baseline model and its report: {task_dir / 'baseline.md'}, {task_dir / 'report.html'}")
     print(f"\nDone in {time.monotonic() - started:.1f}s. Query the marts with psql after "
           "`eval \"$(python scripts/warehouse.py env)\"`.")
     return 0

@@ -120,13 +120,14 @@ def parse_args(argv=None) -> ExportOptions:
     )
     parser.add_argument("--dsn", help="libpq connection string (default: the PG* variables)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument("--no-report", action="store_true", help="skip the dataset report (report.html, report/)")
     args = parser.parse_args(argv)
     splits = None
     if args.splits is not None:
         splits = [s.strip() for s in args.splits.split(",") if s.strip()]
         if not splits:
             parser.error("--splits needs at least one split name")
-    return ExportOptions(
+    options = ExportOptions(
         mart=args.mart,
         out=args.out,
         format=args.format,
@@ -148,6 +149,8 @@ def parse_args(argv=None) -> ExportOptions:
         dsn=args.dsn,
         progress=False if args.quiet else None,
     )
+    options.report = not args.no_report  # read by main(); the exporter itself knows nothing of the report
+    return options
 
 
 def main(argv=None) -> int:
@@ -166,6 +169,10 @@ def main(argv=None) -> int:
         return 130
     rows = ", ".join(f"{split} {count:,}" for split, count in result["rows"].items())
     print(f"exported {result['total_rows']:,} packages of {result['mart']} to {options.out} ({rows})")
+    if getattr(options, "report", True):
+        from reporting.dataset_report import write_after_export
+
+        return write_after_export(options.out, options.dsn)
     return 0
 
 
