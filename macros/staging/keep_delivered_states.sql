@@ -36,9 +36,12 @@
             from (
                 select
                     deliveries.*,
-                    deliveries.content_hash is distinct from lag(deliveries.content_hash) over (
-                        partition by deliveries.{{ key_column }}
-                        order by deliveries.valid_from, deliveries._loaded_at
+                    coalesce(
+                        deliveries.content_hash <> lag(deliveries.content_hash) over (
+                            partition by deliveries.{{ key_column }}
+                            order by deliveries.valid_from, deliveries._loaded_at
+                        ),
+                        true
                     ) as starts_state,
                     max(deliveries._loaded_at) over (partition by deliveries.{{ key_column }}) as latest_loaded_at
                 from (

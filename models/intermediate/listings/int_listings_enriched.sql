@@ -60,9 +60,9 @@ state_at_start as (
 ),
 
 earliest_state as (
-    select distinct on (vehicle_id) vehicle_states.*
+    select distinct on (vehicle_states.vehicle_id) vehicle_states.*
     from vehicle_states
-    order by vehicle_id asc, valid_from asc
+    order by vehicle_states.vehicle_id asc, vehicle_states.valid_from asc
 ),
 
 with_vehicle as (

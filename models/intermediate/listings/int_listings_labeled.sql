@@ -96,20 +96,22 @@ labeled as (
             else 'none'
         end as documentation_level,
         case
-            when decided.listing_status = 'sold' then
-                case
-                    when decided.is_excellent_sale then 'excellent'
-                    when decided.is_excellent_sale is null then 'unknown'
-                    when decided.is_good_sale then 'good'
-                    when decided.is_good_sale is null then 'unknown'
-                    else 'fair'
-                end
-            when decided.listing_status = 'reserve_not_met' then
-                case
-                    when decided.came_close_to_estimate then 'fair'
-                    when decided.came_close_to_estimate is null then 'unknown'
-                    else 'poor'
-                end
+            when decided.listing_status = 'sold'
+                then
+                    case
+                        when decided.is_excellent_sale then 'excellent'
+                        when decided.is_excellent_sale is null then 'unknown'
+                        when decided.is_good_sale then 'good'
+                        when decided.is_good_sale is null then 'unknown'
+                        else 'fair'
+                    end
+            when decided.listing_status = 'reserve_not_met'
+                then
+                    case
+                        when decided.came_close_to_estimate then 'fair'
+                        when decided.came_close_to_estimate is null then 'unknown'
+                        else 'poor'
+                    end
             else 'poor'
         end as listing_quality
     from decided

@@ -22,6 +22,9 @@
     {'name': 'model', 'keys': ['make', 'model_key'], 'banded': false},
     {'name': 'make_decade', 'keys': ['make', 'model_decade'], 'banded': false},
 ] %}
+{%- set levels = price_estimate_levels(levels) %}
+{%- set every_step_version = [] %}
+{%- for level in levels %}{% do every_step_version.append(rule_version(level.rule)) %}{% endfor %}
 
 with
 
@@ -50,46 +53,39 @@ closed_sales as (
 ),
 
 {% for level in levels %}
-    {%- set rule = 'price_estimate_' ~ level.name %}
-    {%- set group_keys = level['keys'] + (['target_year'] if level.banded else []) %}
     {{ level.name }}_sales as (
         select
             closed_sales.*,
-            {% if level.banded -%}
-                closed_sales.model_year + band.shift as target_year,
-            {%- endif %}
+            {{ 'closed_sales.model_year + band.shift' if level.banded else 'null::integer' }} as target_year,
             row_number() over (
-                partition by {% for key in level['keys'] %}closed_sales.{{ key }}, {% endfor %}
-                {%- if level.banded %}closed_sales.model_year + band.shift{% else %}true{% endif %}
+                partition by {{ level.sale_partition | join(', ') }}
                 order by closed_sales.ended_at, closed_sales.listing_id
             ) as sale_sequence
         from closed_sales
-        {%- if level.banded %}
-            cross join
-                generate_series(
-                    -{{ rule_parameter(rule, 'year_band') }}::integer, {{ rule_parameter(rule, 'year_band') }}::integer
-                ) as band (shift)
-        {%- endif %}
-        where {% for key in level['keys'] %}closed_sales.{{ key }} is not null and {% endfor %}
-            {%- if level.banded %}closed_sales.model_year is not null{% else %}true{% endif %}
+        cross join
+            generate_series(
+                -{{ rule_parameter(level.rule, 'year_band') if level.banded else 0 }}::integer,
+                {{ rule_parameter(level.rule, 'year_band') if level.banded else 0 }}::integer
+            ) as band (shift)
+        where {{ level.sale_filters | join(' and ') }}
     ),
 
     {{ level.name }}_timeline as (
     {#- At equal timestamps a start sorts before a sale: a sale closing the very second a listing
         starts was not known yet. #}
         select
-            {% for key in level['keys'] %}{{ key }}, {% endfor %}
-            {%- if level.banded %}model_year as target_year, {% endif %}
+            {{ level['keys'] | join(', ') }},
+            {{ 'model_year' if level.banded else 'null::integer' }} as target_year,
             started_at as event_at,
             0 as event_order,
             listing_id,
             false as is_sale
         from listings
-        where {% for key in level['keys'] %}{{ key }} is not null and {% endfor %}
-            {%- if level.banded %}model_year is not null{% else %}true{% endif %}
+        where {{ level.start_filters | join(' and ') }}
         union all
         select
-            {% for key in group_keys %}{{ key }}, {% endfor %}
+            {{ level['keys'] | join(', ') }},
+            target_year,
             ended_at as event_at,
             1 as event_order,
             listing_id,
@@ -101,13 +97,13 @@ closed_sales as (
         select
             counted.listing_id,
             counted.event_at as started_at,
-            {% for key in group_keys %}counted.{{ key }},{% endfor %}
+            {% for key in level.group_keys %}counted.{{ key }}, {% endfor %}
             counted.sales_closed_before
         from (
             select
                 timeline.*,
                 count(*) filter (where timeline.is_sale) over (
-                    partition by {% for key in group_keys %}timeline.{{ key }}{{ ", " if not loop.last }}{% endfor %}
+                    partition by {% for key in level.group_keys %}timeline.{{ key }}{{ ", " if not loop.last }}{% endfor %}
                     order by timeline.event_at, timeline.event_order, timeline.listing_id
                     rows between unbounded preceding and current row
                 ) as sales_closed_before
@@ -125,15 +121,15 @@ closed_sales as (
         from {{ level.name }}_sales_before_start as before_start
         inner join {{ level.name }}_sales as sales
             on
-                {% for key in group_keys %}before_start.{{ key }} = sales.{{ key }} and {% endfor %}
-                sales.sale_sequence > before_start.sales_closed_before - {{ rule_parameter(rule, 'max_comparables') }}
+                {% for key in level.group_keys %}before_start.{{ key }} = sales.{{ key }} and {% endfor %}
+                sales.sale_sequence > before_start.sales_closed_before - {{ rule_parameter(level.rule, 'max_comparables') }}
                 and before_start.sales_closed_before >= sales.sale_sequence
-                and sales.ended_at >= before_start.started_at - {{ rule_parameter(rule, 'max_age_days') }} * interval '1 day'
+                and sales.ended_at >= before_start.started_at - {{ rule_parameter(level.rule, 'max_age_days') }} * interval '1 day'
         group by before_start.listing_id
-        having count(*) >= {{ rule_parameter(rule, 'min_comparables') }}
+        having count(*) >= {{ rule_parameter(level.rule, 'min_comparables') }}
     ),
-{% endfor %}
 
+{% endfor %}
 chosen as (
     {#- The narrowest step with enough comparables. #}
     select
@@ -143,27 +139,22 @@ chosen as (
                 when {{ level.name }}_comparables.listing_id is not null then '{{ level.name }}'
             {%- endfor %}
         end as comparable_level,
+        coalesce({% for level in levels %}{{ level.name }}_comparables.comparable_count{{ ", " if not loop.last }}{% endfor %})
+            as comparable_count,
+        coalesce({% for level in levels %}{{ level.name }}_comparables.median_sale_price{{ ", " if not loop.last }}{% endfor %})
+            as median_sale_price,
         coalesce(
-            {%- for level in levels %}
-                {{ level.name }}_comparables.comparable_count{{ "," if not loop.last }}
-            {%- endfor %}
-        ) as comparable_count,
-        coalesce(
-            {%- for level in levels %}
-                {{ level.name }}_comparables.median_sale_price{{ "," if not loop.last }}
-            {%- endfor %}
-        ) as median_sale_price,
-        coalesce(
-            {%- for level in levels %}
-                {{ level.name }}_comparables.comparable_listing_ids,
-            {%- endfor %}
-            array[]::bigint []
+            {% for level in levels %}{{ level.name }}_comparables.comparable_listing_ids, {% endfor %}array[]::bigint[]
         ) as comparable_listing_ids
     from listings
-    {%- for level in levels %}
-        left join {{ level.name }}_comparables
-            on listings.listing_id = {{ level.name }}_comparables.listing_id
-    {%- endfor %}
+    left join model_year_narrow_comparables
+        on listings.listing_id = model_year_narrow_comparables.listing_id
+    left join model_year_wide_comparables
+        on listings.listing_id = model_year_wide_comparables.listing_id
+    left join model_comparables
+        on listings.listing_id = model_comparables.listing_id
+    left join make_decade_comparables
+        on listings.listing_id = make_decade_comparables.listing_id
 ),
 
 final as (
@@ -175,12 +166,10 @@ final as (
         chosen.comparable_listing_ids,
         case chosen.comparable_level
             {%- for level in levels %}
-                when '{{ level.name }}' then {{ rule_version('price_estimate_' ~ level.name) }}
+                when '{{ level.name }}' then {{ rule_version(level.rule) }}
             {%- endfor %}
             else
-                {%- for level in levels %}
-                    {{ rule_version('price_estimate_' ~ level.name) }}{{ " || '>' ||" if not loop.last }}
-                {%- endfor %}
+                {{ every_step_version | join(" || '>' || ") }}
         end as estimate_rule_version
     from chosen
 )

@@ -130,10 +130,10 @@ final as (
         owners.owner_id,
         coalesce(garage_photo_totals.garage_photo_total, 0) as garage_photo_total,
         coalesce(garage_photos_sampled.photos, '[]'::jsonb) as garage_photos,
-        coalesce(garage_photos_sampled.photo_image_ids, array[]::uuid []) as garage_photo_image_ids,
+        coalesce(garage_photos_sampled.photo_image_ids, array[]::uuid[]) as garage_photo_image_ids,
         coalesce(vehicle_photo_totals.vehicle_photo_total, 0) as vehicle_photo_total,
         coalesce(vehicle_photos_sampled.photos, '[]'::jsonb) as vehicle_photos,
-        coalesce(vehicle_photos_sampled.photo_image_ids, array[]::uuid []) as vehicle_photo_image_ids
+        coalesce(vehicle_photos_sampled.photo_image_ids, array[]::uuid[]) as vehicle_photo_image_ids
     from owners
     left join garage_photo_totals
         on owners.owner_id = garage_photo_totals.owner_id

@@ -161,7 +161,7 @@ final as (
             false
         ) as has_before_after_pair,
         coalesce(photos_per_order.photos, '[]'::jsonb) as photos,
-        coalesce(photos_per_order.photo_image_ids, array[]::uuid []) as photo_image_ids,
+        coalesce(photos_per_order.photo_image_ids, array[]::uuid[]) as photo_image_ids,
         comebacks.is_comeback_source,
         orders.performed_date - lag(orders.performed_date) over (
             partition by orders.technician_id

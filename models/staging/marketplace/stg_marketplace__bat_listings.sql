@@ -88,6 +88,16 @@ platforms as (
 checked as (
     select
         with_references.*,
+        (
+            {#- The platform from the listing URL's host (seeds/platforms.csv), else the host itself. #}
+            select platforms.platform
+            from platforms
+            where
+                substring(lower({{ clean_text('with_references.url') }}) from '^[a-z][a-z0-9+.-]*://([^/:?#]+)')
+                ~ platforms.host_pattern
+            order by platforms.platform
+            limit 1
+        ) as platform_from_seed,
         {{ dq_issue_columns(checks) }}
     from with_references
     {#- offset 0 keeps this step a plan node of its own: otherwise PostgreSQL copies the dq_issues
@@ -112,7 +122,7 @@ renamed as (
         end as seller_type,
         {{ null_if_placeholder(clean_text('seller_type')) }} as seller_type_as_delivered,
         coalesce(
-            listing_platform.platform,
+            platform_from_seed,
             substring(lower({{ clean_text('url') }}) from '^[a-z][a-z0-9+.-]*://(?:www\.)?([^/:?#]+)')
         ) as platform,
         {{ null_if_placeholder(clean_text('location')) }} as location,
@@ -131,14 +141,6 @@ renamed as (
         dq_evidence,
         {{ dq_has_blocking_issue('bat_listings') }} as has_blocking_issue
     from checked
-    left join lateral (
-        {#- The platform from the listing URL's host (seeds/platforms.csv), else the host itself. #}
-        select platforms.platform
-        from platforms
-        where substring(lower({{ clean_text('checked.url') }}) from '^[a-z][a-z0-9+.-]*://([^/:?#]+)') ~ platforms.host_pattern
-        order by platforms.platform
-        limit 1
-    ) as listing_platform on true
 )
 
 select * from renamed

@@ -141,32 +141,50 @@ tokenized as (
     from split_taxonomy
 ),
 
+make_spellings as (
+    {#- Every way a make may be written inside a model: its aliases and its own canonical name. #}
+    select
+        make_aliases.make_name,
+        make_aliases.make_key
+    from make_aliases
+    union
+    select
+        make_aliases.make_name,
+        regexp_replace(lower(make_aliases.make_name), '[^a-z0-9]', '', 'g') as make_key
+    from make_aliases
+),
+
 unprefixed as (
     {#- A model that repeats its make ("BMW E46 M3", "Mercedes Benz 280SL") loses the repetition. #}
     select
         tokenized.*,
         case
             when
-                tokenized.model_tokens[3] is not null
-                and regexp_replace(lower(tokenized.model_tokens[1] || tokenized.model_tokens[2]), '[^a-z0-9]', '', 'g')
-                in (
-                    select make_aliases.make_key from make_aliases where make_aliases.make_name = tokenized.make_name
-                    union all
-                    select regexp_replace(lower(tokenized.make_name), '[^a-z0-9]', '', 'g')
+                two_word_make.make_key is not null
+                or (
+                    tokenized.model_tokens[3] is not null
+                    and regexp_replace(lower(tokenized.model_tokens[1] || tokenized.model_tokens[2]), '[^a-z0-9]', '', 'g')
+                    = regexp_replace(lower(tokenized.make_name), '[^a-z0-9]', '', 'g')
                 )
                 then tokenized.model_tokens[3]
             when
-                tokenized.model_tokens[1] is not null
-                and regexp_replace(lower(tokenized.model_tokens[1]), '[^a-z0-9]', '', 'g')
-                in (
-                    select make_aliases.make_key from make_aliases where make_aliases.make_name = tokenized.make_name
-                    union all
-                    select regexp_replace(lower(tokenized.make_name), '[^a-z0-9]', '', 'g')
-                )
+                one_word_make.make_key is not null
+                or regexp_replace(lower(tokenized.model_tokens[1]), '[^a-z0-9]', '', 'g')
+                = regexp_replace(lower(tokenized.make_name), '[^a-z0-9]', '', 'g')
                 then substring(tokenized.model_base from position(' ' in tokenized.model_base) + 1)
             else tokenized.model_base
         end as model_unprefixed
     from tokenized
+    left join make_spellings as two_word_make
+        on
+            tokenized.make_name = two_word_make.make_name
+            and tokenized.model_tokens[3] is not null
+            and regexp_replace(lower(tokenized.model_tokens[1] || tokenized.model_tokens[2]), '[^a-z0-9]', '', 'g')
+            = two_word_make.make_key
+    left join make_spellings as one_word_make
+        on
+            tokenized.make_name = one_word_make.make_name
+            and regexp_replace(lower(tokenized.model_tokens[1]), '[^a-z0-9]', '', 'g') = one_word_make.make_key
 ),
 
 aliased as (
@@ -209,10 +227,11 @@ named as (
                 when aliased.model_text ~ '[a-z]' and aliased.model_text ~ '[A-Z]' then aliased.model_text
                 else (
                     {#- All one case: title case, with tokens that hold a digit in capitals (GT350, E46). #}
-                    select string_agg(
-                        case when token.word ~ '[0-9]' then upper(token.word) else initcap(token.word) end,
-                        ' ' order by token.position
-                    )
+                    select
+                        string_agg(
+                            case when token.word ~ '[0-9]' then upper(token.word) else initcap(token.word) end,
+                            ' ' order by token.position
+                        )
                     from regexp_split_to_table(aliased.model_text, ' ') with ordinality as token (word, position)
                 )
             end

@@ -7,7 +7,7 @@ with
 
 raw_counts as (
     {%- for table in marketplace_tables() %}
-        {%- set valid_from = 'least(coalesce(raw.updated_at, raw._loaded_at), raw._loaded_at)' if table.table == 'vehicles' else 'raw._loaded_at' %}
+        {%- set valid_from = 'least(coalesce(raw_rows.updated_at, raw_rows._loaded_at), raw_rows._loaded_at)' if table.table == 'vehicles' else 'raw_rows._loaded_at' %}
         select
             '{{ table.table }}' as table_name,
             count(*) as raw_rows,
@@ -19,11 +19,14 @@ raw_counts as (
             {%- endif %}
         from (
             select
-                raw.id,
-                (to_jsonb(raw) - '_loaded_at') is distinct from lag(to_jsonb(raw) - '_loaded_at') over (
-                    partition by raw.id order by {{ valid_from }}, raw._loaded_at
+                raw_rows.id,
+                coalesce(
+                    (to_jsonb(raw_rows) - '_loaded_at') <> lag(to_jsonb(raw_rows) - '_loaded_at') over (
+                        partition by raw_rows.id order by {{ valid_from }}, raw_rows._loaded_at
+                    ),
+                    true
                 ) as changes_something
-            from {{ source('marketplace', table.table) }} as raw
+            from {{ source('marketplace', table.table) }} as raw_rows
         ) as changes
         {%- if not loop.last %}
             union all
