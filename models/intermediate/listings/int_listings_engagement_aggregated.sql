@@ -6,9 +6,11 @@
     predict mid-auction without seeing the end.
 
     Unknown is not zero: the counts of a source are null, not 0, when it gave no evidence for the
-    listing: its platform (listing URL host) delivered no rows of that kind for any listing, or the
-    platform's own counter says there were some and none arrived. *_coverage says how much of what
-    the counter announces arrived (rows delivered / counter; null without a counter).
+    listing: no row of that kind arrived for its auction and the platform's own counter does not say
+    there were none (a platform that delivers no comment rows, a counter that announces comments none
+    of which arrived, a platform without counters). *_coverage says how much of what the counter
+    announces arrived (in-window rows delivered / counter; null without a counter). Only this
+    listing's own rows decide, so rows that arrive later for other listings change nothing.
 #}
 
 with
@@ -55,7 +57,7 @@ classified_comments as (
 comment_counts as (
     select
         listing_id,
-        count(*) as delivered_comment_count,
+        count(*) filter (where is_in_window) as delivered_comment_count,
         count(*) filter (where is_in_window) as comment_count,
         count(*) filter (where is_in_window and is_question) as question_count,
         count(*) filter (where is_in_window and is_seller_response) as seller_response_count,
@@ -86,7 +88,7 @@ classified_bids as (
 bid_counts as (
     select
         listing_id,
-        count(*) as delivered_bid_count,
+        count(*) filter (where is_in_window) as delivered_bid_count,
         count(*) filter (where is_in_window) as bid_count,
         max(bid_amount) filter (where is_in_window) as max_bid_amount,
         count(*) filter (where is_early) as early_bid_count,
@@ -95,37 +97,20 @@ bid_counts as (
     group by listing_id
 ),
 
-platform_coverage as (
-    {#- Which platforms deliver comment and bid rows at all (any listing of theirs has one). #}
-    select
-        listings.platform,
-        bool_or(comment_counts.listing_id is not null) as delivers_comments,
-        bool_or(bid_counts.listing_id is not null) as delivers_bids
-    from listings
-    left join comment_counts
-        on listings.listing_id = comment_counts.listing_id
-    left join bid_counts
-        on listings.listing_id = bid_counts.listing_id
-    group by listings.platform
-),
-
 evidence as (
+    {#- Known from this listing's own evidence only, so no later row of another listing can change it:
+        comments delivered for its auction, or the platform's own counter saying there were none. #}
     select
         listings.listing_id,
-        coalesce(platform_coverage.delivers_comments, false)
-        and not (coalesce(listings.platform_comment_count, 0) > 0 and comment_counts.listing_id is null)
+        coalesce(comment_counts.delivered_comment_count > 0 or listings.platform_comment_count = 0, false)
             as comments_are_known,
-        coalesce(platform_coverage.delivers_bids, false)
-        and not (coalesce(listings.platform_bid_count, 0) > 0 and bid_counts.listing_id is null)
-            as bids_are_known,
+        coalesce(bid_counts.delivered_bid_count > 0 or listings.platform_bid_count = 0, false) as bids_are_known,
         round(
             coalesce(comment_counts.delivered_comment_count, 0)::numeric / nullif(listings.platform_comment_count, 0), 4
         ) as comment_coverage,
         round(coalesce(bid_counts.delivered_bid_count, 0)::numeric / nullif(listings.platform_bid_count, 0), 4)
             as bid_coverage
     from listings
-    left join platform_coverage
-        on listings.platform is not distinct from platform_coverage.platform
     left join comment_counts
         on listings.listing_id = comment_counts.listing_id
     left join bid_counts

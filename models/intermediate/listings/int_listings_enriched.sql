@@ -6,15 +6,17 @@
     Point in time (nothing from a later state of the vehicle):
     - the vehicle's state is the delivered state valid at the start (stg_marketplace__vehicle_states);
       mileage, colour and grade come from it or stay null. When no state from before the start was
-      delivered, the identity (year, make, model, specs) comes from the earliest state, since a
-      vehicle's identity does not change, but never its mileage, colour or grade;
+      delivered, the identity (year, make, model, specs) comes from the first state delivered to the
+      warehouse, since a vehicle's identity does not change and a later delivery (a correction, a
+      perturbation) must not rewrite a past package; never its mileage, colour or grade;
     - mileage falls back to the best evidence before the start: the listing's own text (a mileage in
       the title or an odometer statement in the description), then the latest service record
       before the start; mileage_source says which (seeds/name_patterns.csv holds the patterns);
     - photos count at the start only when uploaded by then; photos added during the auction are
       counted apart; photos uploaded after the end are left out (and flagged in staging).
-    Unknown is not zero: a description that was not delivered leaves its facts null, and so does an
-    empty service-records table for the service history.
+    Unknown is not zero: a description that was not delivered leaves its facts null, and so does a
+    service-records source that had no record before the listing started (an empty table) for the
+    service history.
     The lot category adds the listing title's evidence to the vehicle's (macro lot_keyword_match).
 #}
 
@@ -44,8 +46,11 @@ description_signals as (
 ),
 
 service_records_delivered as (
-    {#- An empty service-records table says nothing about a vehicle's history: unknown, not none. #}
-    select exists(select 1 from {{ ref('stg_marketplace__service_records') }}) as is_delivered
+    {#- Service records say nothing about a vehicle's history before the source delivered any: a
+        listing that started before the first clean record on file has an unknown history, not none.
+        (A later record never changes this for an earlier listing.) #}
+    select min(performed_date) as first_performed_date
+    from service_records
 ),
 
 state_at_start as (
@@ -62,7 +67,7 @@ state_at_start as (
 earliest_state as (
     select distinct on (vehicle_states.vehicle_id) vehicle_states.*
     from vehicle_states
-    order by vehicle_states.vehicle_id asc, vehicle_states.valid_from asc
+    order by vehicle_states.vehicle_id asc, vehicle_states.first_loaded_at asc, vehicle_states.valid_from asc
 ),
 
 with_vehicle as (
@@ -242,7 +247,7 @@ final as (
         coalesce(gallery_counts.photos_added_during_listing, 0)::integer as photos_added_during_listing,
         coalesce(gallery_counts.photos_uploaded_after_end, 0)::integer as photos_uploaded_after_end,
         case
-            when service_records_delivered.is_delivered
+            when service_records_delivered.first_performed_date < classified.started_at::date
                 then coalesce(service_history.service_records_before_start, 0)::integer
         end as service_records_before_start,
         min(classified.started_at) over (partition by classified.vehicle_id) as vehicle_first_listed_at

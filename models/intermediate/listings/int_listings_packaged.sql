@@ -85,7 +85,7 @@ final as (
             'seller_responses', engagement.seller_response_count,
             'comment_coverage', engagement.comment_coverage,
             'bid_coverage', engagement.bid_coverage,
-            'photos_added', listings.photos_added_during_listing
+            'added_photo_count', listings.photos_added_during_listing
         ) as behavioral_signals,
         jsonb_build_object(
             'window_hours', {{ var("early_signal_hours") }},

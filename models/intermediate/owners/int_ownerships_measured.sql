@@ -57,6 +57,7 @@ vehicles_at_cutoff as (
     order by
         vehicle_states.vehicle_id asc,
         {{ valid_at('vehicle_states', 'cutoff.cutoff_at') }} desc,
+        vehicle_states.first_loaded_at asc,
         vehicle_states.valid_from asc
 ),
 

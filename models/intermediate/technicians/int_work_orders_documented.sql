@@ -105,6 +105,7 @@ orders as (
         where vehicle_states.vehicle_id = service_records.vehicle_id
         order by
             {{ valid_at('vehicle_states', 'service_records.performed_date::timestamptz') }} desc,
+            vehicle_states.first_loaded_at asc,
             vehicle_states.valid_from asc
         limit 1
     ) as vehicle_at_job on true

@@ -306,6 +306,7 @@ renamed as (
         lot_rule,
         case when not 'future_timestamp' = any(dq_issues) then created_at end as created_at,
         case when not 'future_timestamp' = any(dq_issues) then updated_at end as updated_at,
+        _loaded_at as first_loaded_at,
         state_loaded_at as loaded_at,
         delivery_count,
         state_count,
