@@ -37,8 +37,8 @@ lint: $(STAMP) ## ruff and sqlfluff.
 pytest: $(STAMP) ## pytest only.
 	$(VENV)/bin/pytest
 
-build: $(STAMP) ## dbt build against the warehouse in your PG* / DBT_* variables.
-	$(VENV)/bin/dbt build
+build: $(STAMP) ## dbt build against the warehouse in your PG* / DBT_* variables (CONTEXTPACK_PSEUDONYM_KEY: the key).
+	PGOPTIONS="$$PGOPTIONS$${CONTEXTPACK_PSEUDONYM_KEY:+ -c contextpack.pseudonym_key=$$CONTEXTPACK_PSEUDONYM_KEY}" $(VENV)/bin/dbt build
 
 bench: $(STAMP) ## Benchmarks at scale 0.1 against same-run baselines; writes BENCHMARKS.md.
 	$(PY) scripts/bench.py --write BENCHMARKS.md $(BENCH_ARGS)
