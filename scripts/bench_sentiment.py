@@ -103,6 +103,17 @@ def time_vader(analyzer, bodies: list[str | None]) -> float:
     return time.perf_counter() - started
 
 
+def agreement_with_vader(analyzer, sampled: list[tuple[str | None, float]]) -> dict:
+    """How closely the SQL compound follows vaderSentiment's on the sample: Pearson r and the share of same sign."""
+    ours = [float(score) for _, score in sampled]
+    theirs = [analyzer.polarity_scores(body or "")["compound"] for body, _ in sampled]
+    same_sign = sum((a > 0) - (a < 0) == (b > 0) - (b < 0) for a, b in zip(ours, theirs, strict=True))
+    return {
+        "agreement_r": statistics.correlation(ours, theirs) if len(ours) > 1 else None,
+        "agreement_same_sign_share": same_sign / len(ours) if ours else None,
+    }
+
+
 def run(dsn: str | None = None, schema: str = "dev", repeats: int = 3, sample: int = 50000) -> dict:
     """Interleave SQL and vaderSentiment `repeats` times; comments/s of each, and the ratio of the medians."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -111,20 +122,27 @@ def run(dsn: str | None = None, schema: str = "dev", repeats: int = 3, sample: i
     analyzer = SentimentIntensityAnalyzer()
     sql_rates, vader_rates = [], []
     with connect(dsn, autocommit=True) as conn:
-        bodies = [
-            r[0]
-            for r in conn.execute(
-                f"select body from {schema}_staging.stg_marketplace__comments where not has_blocking_issue "
-                "order by comment_id limit %s",
-                (sample,),
-            )
-        ]
+        sampled = conn.execute(
+            f"""
+            select comments.body, scored.sentiment_compound
+            from {schema}_staging.stg_marketplace__comments as comments
+            inner join {schema}_intermediate.int_comments_sentiment_scored as scored
+                on comments.comment_id = scored.comment_id
+            where not comments.has_blocking_issue
+            order by comments.comment_id
+            limit %s
+            """,
+            (sample,),
+        ).fetchall()
+        bodies = [body for body, _ in sampled]
         for _ in range(repeats):
             seconds, rows = time_sql(conn, select_sql, pre_hooks)
             sql_rates.append(rows / seconds)
             vader_rates.append(len(bodies) / time_vader(analyzer, bodies))
     sql_median, vader_median = statistics.median(sql_rates), statistics.median(vader_rates)
+    agreement = agreement_with_vader(analyzer, sampled)
     return {
+        **agreement,
         "comments": rows,
         "vader_sample": len(bodies),
         "sql_per_s": sql_rates,
@@ -147,6 +165,8 @@ def main(argv=None) -> int:
         f"({figures['vader_sample']:,}-comment sample)"
     )
     print(f"median ratio SQL / vaderSentiment: {figures['speedup']:.2f}x")
+    print(f"agreement with vaderSentiment: r = {figures['agreement_r']:.4f}, "
+          f"same sign {figures['agreement_same_sign_share']:.1%}")
     return 0
 
 

@@ -1,9 +1,10 @@
-"""Write the VADER sentiment seeds (lexicon, boosters, negations, special cases, emoji) as CSV files.
+"""Write the VADER sentiment seeds (lexicon, boosters, negations, emoji) as CSV files.
 
 The values are facts from the installed `vaderSentiment` package: its shipped `vader_lexicon.txt` and
-`emoji_utf8_lexicon.txt` files and its word-list constants (booster scalars, negation words, special-case
-idioms). The scoring rules themselves live in SQL (`macros/sentiment/score_comment_sentiment.sql`); this
-script only turns the package's data into seeds so the warehouse can join them.
+`emoji_utf8_lexicon.txt` files and its word-list constants (booster scalars, negation words). Its
+special-case idioms are left out: the SQL scorer does not implement them. The scoring rules themselves
+live in SQL (`macros/sentiment/score_comment_sentiment.sql`); this script only turns the package's data
+into seeds so the warehouse can join them.
 
 Output is deterministic (rows sorted by their key, `\\n` line endings, minimal quoting), so regenerating
 reproduces the committed CSVs byte for byte for the same package version.
@@ -97,13 +98,11 @@ def build_seed_texts() -> dict[str, str]:
 
     boosters = sorted((token, str(float(scalar))) for token, scalar in vader.BOOSTER_DICT.items())
     negations = sorted((token,) for token in set(vader.NEGATE))
-    special_cases = sorted((phrase, str(float(valence))) for phrase, valence in vader.SPECIAL_CASES.items())
 
     return {
         "vader_lexicon.csv": _csv_text(["token", "valence", "rule_version"], lexicon_rows(package_dir)),
         "vader_boosters.csv": _csv_text(["token", "scalar", "rule_version"], boosters),
         "vader_negations.csv": _csv_text(["token", "rule_version"], negations),
-        "vader_special_cases.csv": _csv_text(["phrase", "valence", "rule_version"], special_cases),
         "vader_emoji.csv": _csv_text(["emoji", "description", "rule_version"], emoji_rows(package_dir)),
     }
 
@@ -111,7 +110,7 @@ def build_seed_texts() -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineArgumentParser(
         description=(
-            "Write the VADER sentiment seeds (lexicon, boosters, negations, special cases, emoji) from the "
+            "Write the VADER sentiment seeds (lexicon, boosters, negations, emoji) from the "
             "installed vaderSentiment package. Deterministic: the same package version gives the same bytes."
         )
     )

@@ -1,96 +1,17 @@
 {#
-    VADER-style sentiment of free text, scored set-based in SQL (rule version vader_sql_v3).
+    VADER-style sentiment of free text, scored set-based in SQL (rule version: var sentiment_rule_version).
 
     score_comment_sentiment(relation, id_column='comment_id', text_column='body', passthrough_columns=none,
-    parallel_branches=2) returns a select with one row per row of `relation` (a relation or a CTE name; a CTE
-    must be declared `not materialized`, as every branch below reads it): id_column, any passthrough columns,
-    sentiment_compound, sentiment_positive, sentiment_neutral, sentiment_negative (double precision) and
-    sentiment_token_count (integer). id_column must be unique in `relation`.
+    parallel_branches=2) returns one row per row of `relation` (a relation or a `not materialized` CTE:
+    every branch reads it): id_column, the passthrough columns, sentiment_compound, sentiment_positive,
+    sentiment_neutral, sentiment_negative (double precision) and sentiment_token_count (integer).
+    id_column must be unique. Empty or null text scores compound 0, neutral 1.
 
-    It follows the rules of vaderSentiment 3.3.2 (Hutto & Gilbert, 2014) over the lexicon, booster,
-    negation and emoji seeds that scripts/build_vader_seeds.py writes from that package, simplified for
-    speed (see below):
-      * the text splits on spaces; a token is looked up lower-cased, as it is or without trailing
-        punctuation (vaderSentiment strips leading and trailing punctuation unless that leaves two
-        characters or fewer, so emoticons such as ":)" keep theirs);
-      * booster words score 0; other lexicon words score their valence; an emoji scores the summed valence
-        of its description's lexicon words;
-      * an ALL-CAPS lexicon word in mixed-case text gains 0.733 in its direction;
-      * boosters one, two and three words before a lexicon word add their scalar (+/-0.293) in its
-        direction, damped x1 / x0.95 / x0.9; negation words (and "no") up to three words before it multiply
-        it by -0.74 each;
-      * words before the first "but" count x0.5, words after it x1.5;
-      * the sum gains 0.292 per "!" (at most four) and, with two or three "?", 0.18 each (0.96 for
-        more), in its own direction; compound = s / sqrt(s^2 + 15);
-      * positive / negative / neutral are the shares of sum(valence + 1), sum(valence - 1) and the
-        count of neutral words, the punctuation emphasis going to the larger side.
-    Outputs are rounded like vaderSentiment's: compound to 4 decimals, shares to 3.
-
-    Text without any token (null, empty or only white space) scores compound 0, neutral 1, positive 0,
-    negative 0 and token count 0, so the three shares always sum to 1 (vaderSentiment itself returns 0
-    for all four on an empty string and raises on None).
-
-    Simplifications against vader_sql_v1 (a faithful re-implementation, about 6x slower than v2), each
-    traded for speed; tests/python/test_sentiment.py checks the agreement with vaderSentiment that is left
-    (r >= 0.95 and the same sign on >= 95% of generated comments; measured r = 0.984, 98.8% same sign):
-      * punctuation is stripped from the end of a token only in the forms listed in token_suffixes below
-        ("good!!", "great.", "nice,", ...), never from its start ("(good" does not match), and only from a
-        lexicon word of three characters or more that does not itself end in one of those characters (so,
-        as in vaderSentiment, ":-)!" does not match ":-)"); a punctuated form that is itself a lexicon word
-        or an emoji is that entry;
-      * the text splits on the space character only (the staging model has removed control characters and
-        trimmed it); an emoji is a token only when a space precedes it ("great🔥" matches nothing; "👍👍"
-        scores once): its description's words are not looked at one by one, take no part in the rules of
-        the words around them, but count as tokens;
-      * no special-case idioms ("the bomb", "yeah right", ...: the vader_special_cases seed is unused), no
-        multi-word boosters ("kind of", "sort of"), no "kind of" / "least" rules, no "never so/this"
-        (x1.25) or "without doubt" exceptions to negation, and no "n't" rule beyond the negation seed;
-      * "no" negates like any negation word (vaderSentiment: it replaces the word's valence by its
-        negated lexicon valence) and does not score 0 before another lexicon word;
-      * boosters are applied before the negations (vaderSentiment alternates them nearest first), and an
-        ALL-CAPS booster gets no extra emphasis;
-      * a word that is itself in the lexicon still counts as a booster / negation before another one (the
-        seeds share no word with the lexicon except "no", so this only concerns "no"); a word that is both a
-        booster and a negation (none is) does both;
-      * mixed case (for the ALL-CAPS rule) means "the text has a lower-case letter or an emoji", not
-        vaderSentiment's "some but not all tokens are upper case"; "but" is a token of its own in the
-        lower-cased text ("But" and "BUT" count, "but," does not);
-      * vaderSentiment's "but" rule finds list positions by value (a word whose score equals an earlier
-        word's can be weighted at the wrong position); here each word is weighted at its own position;
-      * lower()/upper() follow the database's ctype rather than Python's for non-ASCII letters.
-    vader_sql_v3 differs from v2 only where v2 was off its own rules: "But" / "BUT" start the "but" rule
-    even without a lower-case "but" elsewhere in the text, a run of three or more spaces no longer adds a
-    token, an emoticon ending in punctuation is not looked up with more punctuation appended, and where two
-    look-up entries collide the one above wins (v2 kept either). On the generated comments of
-    tests/python/test_sentiment.py and of scale 0.1 its scores equal v2's.
-
-    Shape, for speed. The rows are split by a hash of id_column into `parallel_branches` branches of one
-    UNION ALL; each branch is a whole serial pipeline that one parallel worker runs on its own (a Parallel
-    Append of non-partial plans under one Gather), so the per-text aggregation and the final arithmetic run
-    in the workers and the leader only writes the table. (PostgreSQL 15 finishes an aggregate across a Gather
-    in the leader, and runs correlated subplans and lateral subqueries with outer references only above the
-    Gather; one parallel query level ending in the leader left a serial tail of about a quarter of the time.)
-    In a branch, each text is lower-cased and split once, in subqueries that `offset null` keeps from being
-    flattened into the rows above (`offset 0` would do that too, but PostgreSQL 15 sees it as a non-constant
-    offset and then plans no parallel worker for it); its tokens are unnested in the select list (a
-    ProjectSet; a lateral function scan would copy every token through a tuplestore), numbered by
-    generate_series beside them, and hash-joined on the plain token to the look-up table of scoring tokens
-    with their punctuated forms (lexicon words and emoji, ~170k rows, built by each branch). That table also
-    holds the empty token, which every text ends with (it is split with a trailing space): that row keeps
-    texts without hits and carries the token count (runs of spaces add empty tokens that each take one
-    back). Only lexicon hits and empty tokens go on; for those the one, two and three words before are read
-    from the token array by subscript and hash-joined to the small modifier table (boosters, negations); the
-    rules are plain arithmetic over the joined columns, computed once per row (another `offset null` level);
-    the per-text sums are sorted and aggregated in the branch. The look-up tables are DISTINCT ON their
-    look-up token, so the planner knows it is unique and hashes that side, and they are put together with
-    full joins rather than UNION ALL, which would become a Parallel Append with a Gather of its own inside a
-    branch and keep the branches out of the parallel plan. The plan needs the caller's settings, as the
-    model's pre-hooks do: parallel_branches workers per Gather with the leader not scanning
-    (`max_parallel_workers_per_gather`, `parallel_leader_participation` off), parallel appends on, no
-    parallel scans inside a branch (`min_parallel_table_scan_size` out of reach), `parallel_setup_cost` and
-    `parallel_tuple_cost` 0 (parallel at any size), `join_collapse_limit` 1 and `enable_mergejoin` off (the
-    joins in the written order, as hash joins), `enable_memoize` off, `enable_hashagg` off (the planner's
-    group estimate oversizes the hash table, measured slower than the sort) and `work_mem` for the sorts.
+    It follows vaderSentiment 3.3.2's rules over the vader_* seeds (scripts/build_vader_seeds.py), simplified
+    for speed (no special-case idioms, no multi-word boosters, ...): the rules, every simplification, the
+    changelog and why the query has this shape (parallel branches, `offset null`, the caller's planner
+    settings) are in docs/sentiment_scorer.md; the agreement with vaderSentiment and the speed are measured
+    in BENCHMARKS.md.
 #}
 {% macro score_comment_sentiment(relation, id_column='comment_id', text_column='body', passthrough_columns=none, parallel_branches=2) %}
     {%- set passthrough = passthrough_columns or [] -%}
