@@ -15,23 +15,12 @@
     the start drops its row). The join is on the image's own listing_id, so a relisted vehicle's
     photos never fan out across its listings.
 
-    Per image row this is the hot path of the whole project (1.8M packages at scale 0.1, about 60 keys
-    each), so the package is assembled the cheapest way PostgreSQL 15 offers. Measured with callgrind
-    (instructions per package on a 20,000-image sample, so repeatable on a noisy machine):
-      - 82k: to_jsonb() over one row whose column names are the keys, sections prebuilt per listing
-        in int_listings_packaged (this form);
-      - 99k: a prebuilt listing jsonb `||` jsonb_build_object(image keys): the concatenation decodes
-        and re-sorts the whole package again;
-      - 111k: one jsonb_build_object() over the prebuilt sections: it looks up the type of every key
-        and value argument on every row.
-    Every form re-encodes the whole package per row (PostgreSQL has no way to splice prebuilt jsonb
-    without decoding it), which is what remains. The columns are listed in jsonb's own key order
-    (shorter keys first, then bytewise), so PostgreSQL need not sort each package's keys; another
-    order gives the same package, only slower (91k).
-    On a 2-core machine this work runs beside the table write, which PostgreSQL 15 does in the leader
-    process only, so the build takes about (assembly + write) / 2 (BENCHMARKS.md).
-    The pre-hook lets PostgreSQL project the jsonb in parallel workers, which it never plans by
-    default (shared/design/performance.md).
+    Per image row this is the hot path of the whole project, so the package is assembled the cheapest
+    way PostgreSQL 15 offers: to_jsonb() over one row whose columns are the keys, in jsonb's own key
+    order (shorter first, then bytewise, so no per-row sort), from sections prebuilt once per listing in
+    int_listings_packaged. The other forms tried cost more instructions per package (hand-measured
+    table in BENCHMARKS.md). The pre-hook lets PostgreSQL project the jsonb in parallel workers, which
+    it never plans by default (shared/design/performance.md).
 #}
 
 with

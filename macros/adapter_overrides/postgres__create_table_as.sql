@@ -1,11 +1,11 @@
 {#
-    dbt-postgres builds a table with an enforced contract as `create table (columns); insert into ...
-    select`, and PostgreSQL never runs the SELECT of an INSERT in parallel workers: the package marts'
-    jsonb projection then runs on one core. When the contract declares no constraints (ours check keys
-    with data tests), the same contract holds with `create table as`, which PostgreSQL does run in
-    parallel: the column names and types are still asserted against the contract before the build,
-    and the select lists the columns in contract order. Declared constraints keep the column list and
-    INSERT form, which is the only way to create them with the table.
+    An override of dbt-postgres's own postgres__create_table_as, for every table of the project: a contracted
+    table without declared constraints is built with `create table as` instead of `create table; insert`,
+    because PostgreSQL never runs the SELECT of an INSERT in parallel (the package marts' jsonb would take one
+    core). The contract still asserts names and types first; declared constraints keep dbt's INSERT form.
+    It leans on dbt-postgres internals (this macro's signature; get_assert_columns_equivalent,
+    get_table_columns_and_constraints, get_select_subquery, get_column_names):
+    tests/python/test_adapter_override.py fails loudly when an upgrade changes them.
 #}
 {% macro postgres__create_table_as(temporary, relation, sql) -%}
     {%- set sql_header = config.get('sql_header', none) -%}
