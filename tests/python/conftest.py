@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import sys
 import uuid
@@ -33,6 +34,31 @@ TEST_SCHEMA = "pytest"
 # A secret pseudonym key of this test session only, handed to the server as the session setting the
 # project reads (never through Jinja): the tests then recompute every pseudonym independently.
 TEST_PSEUDONYM_KEY = f"pytest-{secrets.token_hex(16)}"
+
+
+def marketplace_tables() -> dict[str, tuple[str, str]]:
+    """{raw table: (staging model, its key)} from the project's own YAML: the tables the sources declare, each
+    staged by stg_marketplace__<table>, keyed by the column with a unique test."""
+    import yaml
+
+    staging = ROOT / "models" / "staging" / "marketplace"
+    sources = yaml.safe_load((staging / "_marketplace__sources.yml").read_text())["sources"]
+    tables = [table["name"] for source in sources for table in source["tables"]]
+    models = {m["name"]: m for m in yaml.safe_load((staging / "_marketplace__models.yml").read_text())["models"]}
+    out = {}
+    for table in tables:
+        model = models[f"stg_marketplace__{table}"]
+        key = next(c["name"] for c in model["columns"] if "unique" in (c.get("data_tests") or []))
+        out[table] = (model["name"], key)
+    return out
+
+
+def project_pattern(name: str, dialect: str = "postgres") -> str:
+    """A regular expression as the project defines it, once, in macros/staging/<name>.sql: for SQL as
+    written there, or for Python's re (PostgreSQL's word boundaries \\m and \\M become \\b)."""
+    text = (ROOT / "macros" / "staging" / f"{name}.sql").read_text()
+    pattern = re.search(r"^\s*'(.*)'\s*$", text, re.MULTILINE).group(1).replace("''", "'")
+    return pattern if dialect == "postgres" else pattern.replace("\\m", "\\b").replace("\\M", "\\b")
 
 
 def hmac_pseudonym(key: str, kind: str, raw_id) -> str:

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 
 import pytest
-from conftest import ROOT, hmac_pseudonym, run_dbt, with_pseudonym_key
+from conftest import ROOT, hmac_pseudonym, project_pattern, run_dbt, with_pseudonym_key
 
 PERSON_MARTS = {
     "technician_work_packages": {"key": "technician_key", "kind": "technician"},
@@ -31,8 +31,8 @@ PSEUDONYMIZING_MODELS = [
     "technician_work_packages",
 ]
 DEVELOPMENT_KEY = "contextpack-DEVELOPMENT-ONLY-pseudonym-key"
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-PHONE = re.compile(r"\+[0-9][0-9 ().-]{7,17}[0-9]|(?:\([0-9]{3}\) ?|\b[0-9]{3}[ .-])[0-9]{3}[ .-][0-9]{4}\b")
+EMAIL = re.compile(project_pattern("email_pattern", "python"))
+PHONE = re.compile(project_pattern("phone_pattern", "python"))
 DATE = re.compile(r"^(?:18|19|20)\d\d-\d\d(?:-\d\d)?")
 IDENTIFIER_SHAPE = re.compile(r"^(?:[0-9a-f]{32}|[0-9a-f]{64}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})$")
 PLACEHOLDERS = {"unknown", "n/a", "none", "null", "not available"}

@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
+from conftest import ROOT, marketplace_tables, project_pattern
 
-ROOT = Path(__file__).resolve().parents[2]
-RAW_TABLES = {
-    "users": ("stg_marketplace__users", "user_id"),
-    "vehicles": ("stg_marketplace__vehicles", "vehicle_id"),
-    "bat_listings": ("stg_marketplace__bat_listings", "listing_id"),
-    "vehicle_images": ("stg_marketplace__vehicle_images", "image_id"),
-    "comments": ("stg_marketplace__comments", "comment_id"),
-    "bids": ("stg_marketplace__bids", "bid_id"),
-    "technicians": ("stg_marketplace__technicians", "technician_id"),
-    "service_records": ("stg_marketplace__service_records", "work_order_id"),
-    "ownerships": ("stg_marketplace__ownerships", "ownership_id"),
-}
+RAW_TABLES = marketplace_tables()
 
 
 def dq_rules() -> dict[tuple[str, str], str]:
@@ -105,10 +94,19 @@ def test_duplicate_deliveries_collapse_to_the_latest(db, built_project):
             assert latest_kept == 0, f"{model} kept an older delivery"
 
 
-ZERO_WIDTH = "[\\u200B-\\u200F\\u2060\\uFEFF]"
-CONTROL = "[\\u0001-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]"
-EMAIL = "[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\\.[A-Za-z]{2,}"
-PHONE = "[0-9]{3}[ .-][0-9]{3}[ .-][0-9]{4}"
+ZERO_WIDTH = project_pattern("zero_width_pattern")
+CONTROL = project_pattern("control_character_pattern")
+EMAIL = project_pattern("email_pattern")
+PHONE = project_pattern("phone_pattern")
+
+
+def rule_parameter(rule_name: str, parameter: str) -> str:
+    """A threshold as seeds/rule_parameters.csv holds it (the one place it is written)."""
+    with open(ROOT / "seeds" / "rule_parameters.csv", newline="") as handle:
+        rows = csv.DictReader(handle)
+        return next(row["value"] for row in rows if (row["rule_name"], row["parameter"]) == (rule_name, parameter))
+
+
 # (what, staging model, condition that must match no kept row)
 DIRTY_VALUES_LEFT = [
     ("zero-width characters", "stg_marketplace__comments", f"body ~ '{ZERO_WIDTH}'"),
@@ -117,8 +115,16 @@ DIRTY_VALUES_LEFT = [
     ("e-mail in descriptions", "stg_marketplace__bat_listings", f"description ~ '{EMAIL}'"),
     ("phone in comments", "stg_marketplace__comments", f"body ~ '{PHONE}'"),
     ("phone in descriptions", "stg_marketplace__bat_listings", f"description ~ '{PHONE}'"),
-    ("mileage out of range", "stg_marketplace__vehicles", "mileage < 0 or mileage > 2000000"),
-    ("invalid year", "stg_marketplace__vehicles", "model_year < 1900 or model_year > 2100"),
+    (
+        "mileage out of range",
+        "stg_marketplace__vehicles",
+        f"mileage < 0 or mileage > {rule_parameter('vehicle_mileage', 'max_miles')}",
+    ),
+    (
+        "invalid year",
+        "stg_marketplace__vehicles",
+        f"model_year < {rule_parameter('vehicle_year', 'earliest_model_year')} or model_year > 2100",
+    ),
     ("placeholder colour", "stg_marketplace__vehicles", "lower(color) in ('unknown', 'n/a', '-', '')"),
     ("oversized description", "stg_marketplace__bat_listings", "length(description) > 100000"),
     ("epoch EXIF time", "stg_marketplace__vehicle_images", "taken_at < '1970-01-02'"),
