@@ -78,6 +78,31 @@ photos_per_order as (
     group by work_order_id
 ),
 
+state_at_job as (
+    {#- The vehicle as it was on the day of the job. #}
+    select
+        service_records.work_order_id,
+        vehicle_states.model_year,
+        vehicle_states.make,
+        vehicle_states.model
+    from service_records
+    inner join vehicle_states
+        on
+            service_records.vehicle_id = vehicle_states.vehicle_id
+            and {{ valid_at('vehicle_states', 'service_records.performed_date::timestamptz') }}
+),
+
+first_delivered_state as (
+    {#- Without a state from the day of the job, the identity of the first state delivered. #}
+    select distinct on (vehicle_states.vehicle_id)
+        vehicle_states.vehicle_id,
+        vehicle_states.model_year,
+        vehicle_states.make,
+        vehicle_states.model
+    from vehicle_states
+    order by vehicle_states.vehicle_id asc, vehicle_states.first_loaded_at asc, vehicle_states.valid_from asc
+),
+
 orders as (
     select
         service_records.work_order_id,
@@ -89,26 +114,19 @@ orders as (
         service_records.total_cost,
         service_records.mileage_at_service is not null as is_mileage_recorded,
         char_length(btrim(coalesce(service_records.description, ''))) as description_length,
-        vehicle_at_job.model_year,
-        vehicle_at_job.make,
-        vehicle_at_job.model
+        case when state_at_job.work_order_id is not null then state_at_job.model_year else first_delivered_state.model_year end
+            as model_year,
+        case when state_at_job.work_order_id is not null then state_at_job.make else first_delivered_state.make end
+            as make,
+        case when state_at_job.work_order_id is not null then state_at_job.model else first_delivered_state.model end
+            as model
     from service_records
     inner join technicians
         on service_records.technician_id = technicians.technician_id
-    left join lateral (
-        {#- The vehicle as it was on the day of the job; its identity from the earliest state otherwise. #}
-        select
-            vehicle_states.model_year,
-            vehicle_states.make,
-            vehicle_states.model
-        from vehicle_states
-        where vehicle_states.vehicle_id = service_records.vehicle_id
-        order by
-            {{ valid_at('vehicle_states', 'service_records.performed_date::timestamptz') }} desc,
-            vehicle_states.first_loaded_at asc,
-            vehicle_states.valid_from asc
-        limit 1
-    ) as vehicle_at_job on true
+    left join state_at_job
+        on service_records.work_order_id = state_at_job.work_order_id
+    left join first_delivered_state
+        on service_records.vehicle_id = first_delivered_state.vehicle_id
 ),
 
 next_same_category_visits as (
