@@ -1,14 +1,14 @@
 {#
-    A pre-sale price estimate per listing: the median of the most recent comparable sales of real
-    cars that ENDED BEFORE THIS LISTING STARTED (never its own sale, never a later one), within
+    A pre-sale price estimate per listing: the trimmed geometric mean of the most recent comparable
+    sales of real cars that ENDED BEFORE THIS LISTING STARTED (never its own sale, never a later one), within
     `max_age_days` of its start. Comparables widen in steps until one has `min_comparables`; each
     step is its own versioned rule in seeds/rule_parameters.csv:
       1. price_estimate_model_year_narrow: same canonical make and model, model year +- year_band;
       2. price_estimate_model_year_wide:   the same with a wider band;
       3. price_estimate_model:             same canonical make and model, any year;
       4. price_estimate_make_decade:       same make and model-year decade.
-    The median ignores the odd part lot or absurd sale that slipped through, and non-car lots are
-    never comparables. No estimate when no step has enough sales; its rule version then names every
+    The trim leaves out the odd part lot or absurd sale that slipped through (the lowest and the
+    highest of five or more), and non-car lots are never comparables. No estimate when no step has enough sales; its rule version then names every
     step tried ("a@1>b@1>...").
 
     Linear, no self-join over all pairs: per comparable group, sales and listing starts are put on
@@ -116,7 +116,17 @@ closed_sales as (
         select
             before_start.listing_id,
             count(*) as comparable_count,
-            percentile_cont(0.5) within group (order by sales.sale_price) as median_sale_price,
+            {#- A trimmed geometric mean: the mean of the log prices, without the lowest and the highest
+                when there are five or more (prices are log-normal, and the trim keeps one odd sale out). #}
+            exp(
+                case
+                    when count(*) >= 5
+                        then
+                            (sum(ln(sales.sale_price)) - min(ln(sales.sale_price)) - max(ln(sales.sale_price)))
+                            / (count(*) - 2)
+                    else avg(ln(sales.sale_price))
+                end
+            ) as typical_sale_price,
             array_agg(sales.listing_id order by sales.sale_sequence) as comparable_listing_ids
         from {{ level.name }}_sales_before_start as before_start
         inner join {{ level.name }}_sales as sales
@@ -141,8 +151,8 @@ chosen as (
         end as comparable_level,
         coalesce({% for level in levels %}{{ level.name }}_comparables.comparable_count{{ ", " if not loop.last }}{% endfor %})
             as comparable_count,
-        coalesce({% for level in levels %}{{ level.name }}_comparables.median_sale_price{{ ", " if not loop.last }}{% endfor %})
-            as median_sale_price,
+        coalesce({% for level in levels %}{{ level.name }}_comparables.typical_sale_price{{ ", " if not loop.last }}{% endfor %})
+            as typical_sale_price,
         coalesce(
             {% for level in levels %}{{ level.name }}_comparables.comparable_listing_ids, {% endfor %}array[]::bigint[]
         ) as comparable_listing_ids
@@ -162,7 +172,7 @@ final as (
         chosen.listing_id,
         chosen.comparable_level,
         coalesce(chosen.comparable_count, 0)::integer as comparable_count,
-        round(chosen.median_sale_price::numeric, 2) as price_estimate,
+        round(chosen.typical_sale_price::numeric, 2) as price_estimate,
         chosen.comparable_listing_ids,
         case chosen.comparable_level
             {%- for level in levels %}
