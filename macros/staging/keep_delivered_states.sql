@@ -5,8 +5,8 @@
     the delivery before it (every column but _loaded_at equal) is an exact re-send, a duplicate, and
     otherwise it starts a new state. A state is valid from its first delivery's valid_from until the
     next state's (valid_to null: still valid). is_current_delivery marks the state holding the latest
-    _loaded_at, the row the source contract calls current; state_loaded_at is the latest copy of the
-    state. delivery_count counts the raw rows of the key, state_count its states.
+    _loaded_at (of two versions loaded in one batch, the one that became true last), the row the
+    source contract calls current; state_loaded_at is the latest copy of the state. delivery_count counts the raw rows of the key, state_count its states.
     valid_from: SQL over `relation` for when a delivered row became true (e.g. its updated_at).
 #}
 {% macro keep_delivered_states(relation, key_column, valid_from) %}
@@ -19,7 +19,7 @@
     from (
         select distinct on (numbered.{{ key_column }}, numbered.state_number)
             numbered.*,
-            bool_or(numbered._loaded_at = numbered.latest_loaded_at) over (
+            bool_or(numbered.is_latest_delivery) over (
                 partition by numbered.{{ key_column }}, numbered.state_number
             ) as is_current_delivery,
             max(numbered._loaded_at) over (
@@ -43,7 +43,11 @@
                         ),
                         true
                     ) as starts_state,
-                    max(deliveries._loaded_at) over (partition by deliveries.{{ key_column }}) as latest_loaded_at
+                    {#- The latest delivery; two versions loaded in the same batch: the one that became true last. #}
+                    row_number() over (
+                        partition by deliveries.{{ key_column }}
+                        order by deliveries._loaded_at desc, deliveries.valid_from desc
+                    ) = 1 as is_latest_delivery
                 from (
                     select
                         {{ relation }}.*,
