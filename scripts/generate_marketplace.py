@@ -34,7 +34,7 @@ def build_parser() -> OneLineArgumentParser:
         prog="generate_marketplace.py",
         description="Drop, recreate and fill the marketplace's raw tables (users, vehicles, bat_listings, "
         "vehicle_images, comments, bids, technicians, service_records, ownerships) plus the "
-        "ground-truth tables _injected_defects, _owner_archetypes, _technician_profiles and "
+        "ground-truth tables _injected_defects, _owner_archetypes, _technician_profiles, _lot_truth and "
         "_generator_runs, using COPY.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -17,6 +17,7 @@ STREAM_COMMENTS     (chunk,): one comment chunk's rows
 STREAM_BIDS         (chunk,): one bid chunk's rows
 STREAM_DEFECTS      (table number, part): which rows of which table carry which injected defect
 STREAM_DESCRIPTIONS listing description sentence picks
+STREAM_TEXT         how a lot is written down: lot model texts, stated years, accessory phrases
 ==================  ==============================================================================
 
 Ids. Every entity has ids 1..n in the order of its arrays: row index i is id i + 1 (users, technicians,
@@ -55,7 +56,8 @@ OPEN = -(1 << 62)  # 'no end' for times (real times may be negative: before 1970
     STREAM_BIDS,
     STREAM_DEFECTS,
     STREAM_DESCRIPTIONS,
-) = range(11)
+    STREAM_TEXT,
+) = range(12)
 
 # Listing status codes and their text.
 STATUS_LIVE, STATUS_SOLD, STATUS_RESERVE_NOT_MET, STATUS_WITHDRAWN = 0, 1, 2, 3
@@ -66,8 +68,13 @@ COLLECTOR, FLIPPER, BUILDER, DRIVER = range(4)
 # How an owner acquired a vehicle (ownerships.acquired_via).
 VIA_NAMES = ["bat", "private", "dealer", "inheritance", "unknown"]
 VIA_BAT, VIA_PRIVATE, VIA_DEALER, VIA_INHERITANCE, VIA_UNKNOWN = range(5)
-# What a lot is: most are cars; a few motorcycles and non-vehicle lots (signs, parts) are sold too.
-KIND_CAR, KIND_MOTORCYCLE, KIND_NON_VEHICLE = 0, 1, 2
+# What a lot is (_lot_truth.lot_category): most are cars; motorcycles (any two- or three-wheeler, scooter,
+# mini-bike or ATV), non-vehicle lots (parts, automobilia, signs, literature, models, trailers) and other
+# vehicles (boats, tractors, karts, golf carts, snowmobiles) are sold too.
+KIND_CAR, KIND_MOTORCYCLE, KIND_NON_VEHICLE, KIND_OTHER_VEHICLE = 0, 1, 2, 3
+LOT_CATEGORY_NAMES = ["car", "motorcycle", "non_vehicle", "other_vehicle"]
+# Kinds with an odometer: the others report no mileage (boats and tractors count hours, parts nothing).
+ODOMETER_KINDS = (KIND_CAR, KIND_MOTORCYCLE)
 # User types (users.user_type).
 USER_TYPE_NAMES = ("private", "dealer", "shop")
 USER_PRIVATE, USER_DEALER, USER_SHOP = range(3)

@@ -27,7 +27,7 @@ from .common import (
     FLIPPER,
     JAN_1_2015,
     KIND_MOTORCYCLE,
-    KIND_NON_VEHICLE,
+    ODOMETER_KINDS,
     OPEN,
     STATUS_LIVE,
     STATUS_RESERVE_NOT_MET,
@@ -284,7 +284,7 @@ class _HistoryBuilder:
             acquired, disposed, years_owned = chain.span(k, self.as_of)
             archetype = int(self.users.archetype[owner])
             rate = 0.0
-            if kind != KIND_NON_VEHICLE:
+            if kind in ODOMETER_KINDS:
                 variation = math.exp(0.5 * (((_owner_uniform(picks, k) * 7.31) % 1.0) - 0.5) * 2)
                 rate = MILES_PER_YEAR[archetype] * variation
                 if kind == KIND_MOTORCYCLE:
@@ -442,8 +442,8 @@ def _seller_segments(sequence: list[PlannedListing], segment_starts: list[int]) 
 
 
 def _mileage_at_first_acquisition(uniforms: np.ndarray, kind, year, first_acquired: int, manufactured: int) -> float:
-    """Miles driven from the build date to the first known owner (none for non-vehicle lots)."""
-    if kind == KIND_NON_VEHICLE:
+    """Miles driven from the build date to the first known owner (none for lots without an odometer)."""
+    if kind not in ODOMETER_KINDS:
         return 0.0
     rate = (4000.0 if year >= 1990 else 2500.0) * math.exp(0.6 * (uniforms[U_MILEAGE_RATE] - 0.5) * 2)
     if kind == KIND_MOTORCYCLE:
@@ -490,7 +490,7 @@ def reported_mileage(
 ) -> np.ndarray:
     """The odometer the vehicles table reports: at the latest listing, else the current owner's today.
 
-    Unknown (-1) for non-vehicle lots and for 7% of vehicles (a 'TMU' title: true mileage unknown); that
+    Unknown (-1) for lots without an odometer and for 7% of vehicles (a 'TMU' title: true mileage unknown); that
     7% is STREAM_VEHICLES' last draw.
     """
     n = len(kind)
@@ -505,7 +505,7 @@ def reported_mileage(
         at_last_listing[listings.vehicle] = listings.mileage  # start order: later listings overwrite
     reported = np.where(at_last_listing >= 0, at_last_listing, current)
     mileage = np.where(reported >= 0, np.minimum(reported, 999_999), -1).astype(np.int64)
-    mileage[kind == KIND_NON_VEHICLE] = -1
+    mileage[~np.isin(kind, ODOMETER_KINDS)] = -1
     true_mileage_unknown = rng.random(n) < 0.07
     mileage[true_mileage_unknown] = -1
     return mileage

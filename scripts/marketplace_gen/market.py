@@ -16,12 +16,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import catalog
+from . import catalog, lots
 from .common import (
     DAY,
     JAN_1_2015,
-    KIND_MOTORCYCLE,
     KIND_NON_VEHICLE,
+    ODOMETER_KINDS,
     STATUS_LIVE,
     STATUS_RESERVE_NOT_MET,
     STATUS_SOLD,
@@ -192,7 +192,7 @@ def _raw_log_value(
     kind = vehicles.kind[vehicle]
     era = np.where(kind == KIND_NON_VEHICLE, 0.0, era_adjustment(vehicles.year[vehicle]))
     miles = np.maximum(listings.mileage, 0)
-    mileage_effect = np.where(kind == KIND_NON_VEHICLE, 0.0, -0.12 * (np.log1p(miles / 1000.0) - 3.4))
+    mileage_effect = np.where(np.isin(kind, ODOMETER_KINDS), -0.12 * (np.log1p(miles / 1000.0) - 3.4), 0.0)
     paperwork_effect = (
         0.05 * np.sqrt(np.minimum(documentation.service_count, 25))
         + 0.12 * documentation.has_documents
@@ -320,31 +320,36 @@ def _normal_cdf(x: np.ndarray) -> np.ndarray:
 def listing_titles(
     vehicles: Vehicles, listings: Listings, market: ListingMarket
 ) -> tuple[list[str], list[str], list[str]]:
-    """(title, url, lot number) per listing: 'year make model [trim] [gearbox]'; the URL is the title's
-    slug, numbered from the second listing with the same slug on."""
-    titles, urls, lots = [], [], []
+    """(title, url, lot number) per listing: see ``vehicle_title``, after "No Reserve: " when the listing has
+    none; the URL is the vehicle title's slug, numbered from the second listing with the same slug on."""
+    titles, urls, lot_numbers = [], [], []
     seen: dict[str, int] = {}
-    text = vehicles.text
     for i in range(listings.n):
-        v = listings.vehicle[i]
-        kind = vehicles.kind[v]
-        if kind == KIND_NON_VEHICLE:
-            title = text.model_names[v]
-        else:
-            title = f"{vehicles.year[v]} {text.canonical_makes[v]} {text.model_names[v]}"
-            trim = text.trims[v]
-            if trim and not text.model_names[v].endswith(trim):
-                title += f" {trim}"
-            gearbox = catalog.TRANS_SHORT.get(text.transmissions[v] or "")
-            if gearbox and kind != KIND_MOTORCYCLE:
-                title += f" {gearbox}"
-        titles.append(title)
+        title = vehicle_title(vehicles, int(listings.vehicle[i]))
+        titles.append(f"No Reserve: {title}" if market.no_reserve[i] else title)
         slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
         count = seen.get(slug, 0) + 1
         seen[slug] = count
         urls.append(f"https://bringatrailer.com/listing/{slug}{'' if count == 1 else f'-{count}'}/")
-        lots.append(str(10000 + int(listings.ids[i]) * 3 + int(market.title_picks[i, 0] % 3)))
-    return titles, urls, lots
+        lot_numbers.append(str(10000 + int(listings.ids[i]) * 3 + int(market.title_picks[i, 0] % 3)))
+    return titles, urls, lot_numbers
+
+
+def vehicle_title(vehicles: Vehicles, v: int) -> str:
+    """How the platform names the lot: 'year make model [trim] [gearbox][ accessory phrase]' for a car, the
+    lot type's own title for anything else (lots.py)."""
+    text = vehicles.text
+    lot_type = vehicles.identity.lot_type[v]
+    if lot_type >= 0:
+        return lots.lot_title(lots.LOT_TYPES[lot_type], int(vehicles.year[v]), bool(text.year_stated[v]))
+    title = f"{vehicles.year[v]} {text.canonical_makes[v]} {text.model_names[v]}"
+    trim = text.trims[v]
+    if trim and not text.model_names[v].endswith(trim):
+        title += f" {trim}"
+    gearbox = catalog.TRANS_SHORT.get(text.transmissions[v] or "")
+    if gearbox:
+        title += f" {gearbox}"
+    return title + text.title_phrases[v]
 
 
 ORDINAL_WORDS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth"}
@@ -370,10 +375,13 @@ def _description(vehicles: Vehicles, listings: Listings, market: ListingMarket, 
     v = listings.vehicle[i]
     text = vehicles.text
     name = f"{text.canonical_makes[v]} {text.model_names[v]}"
+    lot_type = vehicles.identity.lot_type[v]
     if vehicles.kind[v] == KIND_NON_VEHICLE:
-        first = f"This {text.model_names[v]} is offered from a private collection."
+        first = f"This {lots.lot_title(lots.LOT_TYPES[lot_type], 0, False)} is offered from a private collection."
     else:
-        first = catalog.DESC_OPENERS[picks[0] % len(catalog.DESC_OPENERS)].format(
+        # the first opener describes a car's interior: bikes, boats and tractors take one of the others
+        opener = picks[0] % len(catalog.DESC_OPENERS) if lot_type < 0 else 1 + picks[0] % 3
+        first = catalog.DESC_OPENERS[opener].format(
             **_opener_fields(vehicles, v, name, int(listings.mileage[i]), picks[1])
         )
     if level == 1:

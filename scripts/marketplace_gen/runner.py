@@ -27,6 +27,7 @@ from .defects import Ledger
 from .images import image_chunks
 from .tables import (
     listings_copy,
+    lot_truth_rows,
     owner_archetype_rows,
     ownerships_copy,
     plan_bare_vehicles,
@@ -82,6 +83,7 @@ TRUTH_DDL = {
     "_owner_archetypes": "owner_id bigint not null, archetype text not null",
     "_technician_profiles": "technician_id bigint not null, skill_level text not null, "
     "documentation_habit text not null",
+    "_lot_truth": "vehicle_id bigint not null, lot_category text not null, family text not null",
     "_generator_runs": "scale numeric not null, seed bigint not null, dirty_rate numeric not null, "
     "as_of timestamptz not null, generated_rows jsonb not null",
 }
@@ -151,6 +153,7 @@ def table_contents(world: World, ledger: Ledger) -> Iterator[tuple[str, Iterable
     yield "_injected_defects", [text_chunk(injected_defect_rows(ledger))]
     yield "_owner_archetypes", [text_chunk(owner_archetype_rows(world))]
     yield "_technician_profiles", [text_chunk(technician_profile_rows(world))]
+    yield "_lot_truth", [text_chunk(lot_truth_rows(world))]
 
 
 def injected_defect_rows(ledger: Ledger) -> bytes:

@@ -18,6 +18,7 @@ from .common import (
     DAY,
     JAN_1_1990,
     KIND_NON_VEHICLE,
+    ODOMETER_KINDS,
     OPEN,
     SERVICE_CATEGORIES,
     STREAM_SERVICE,
@@ -77,7 +78,7 @@ def make_service(
         own.start_mileage[ownership] + own.mileage_rate[ownership] * (performed_at - own.acquired_at[ownership]) / YEAR
     )
     recorded_share = np.where(work.by_technician, np.array([0.4, 0.85, 0.99])[work.habit], 0.5)
-    mileage_unrecorded = (rng.random(n) > recorded_share) | (vehicle_kind[vehicle] == KIND_NON_VEHICLE)
+    mileage_unrecorded = (rng.random(n) > recorded_share) | ~np.isin(vehicle_kind[vehicle], ODOMETER_KINDS)
     costs = _hours_and_costs(rng, work, tech)
     # work photos per record: the technician's documentation habit (before/after shots when meticulous)
     photo_rate = np.where(work.by_technician, np.array([0.3, 2.0, 8.0])[work.habit], 0.8)

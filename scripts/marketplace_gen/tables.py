@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import catalog_extra
+from . import catalog_extra, lots
 from .common import (
     ARCHETYPE_NAMES,
     DAY,
@@ -22,7 +22,7 @@ from .common import (
     JAN_1_2015,
     KIND_CAR,
     KIND_MOTORCYCLE,
-    KIND_NON_VEHICLE,
+    LOT_CATEGORY_NAMES,
     OPEN,
     SERVICE_CATEGORIES,
     SKILLS,
@@ -135,10 +135,9 @@ def vehicles_copy(world: World, ledger: Ledger) -> bytes:
     editable = _EditableVehicleColumns(
         makes=list(text.makes),
         models=list(text.model_names),
-        # a third of non-vehicle lots state no year
         years=[
-            None if vehicles.kind[i] == KIND_NON_VEHICLE and i % 3 == 0 else _id_text(y)
-            for i, y in enumerate(vehicles.year.tolist())
+            _id_text(y) if stated else None
+            for y, stated in zip(vehicles.year.tolist(), text.year_stated.tolist(), strict=True)
         ],
         mileage=[None if m < 0 else _id_text(m) for m in vehicles.mileage.tolist()],
         colors=list(text.colors),
@@ -177,8 +176,9 @@ def _vehicle_defects(
 ) -> np.ndarray:
     """Write the vehicles' defects into ``editable`` (one per vehicle, on cars); returns the re-deliveries.
 
-    Bare vehicles (chosen while drawing vehicles) lose their make. Motorcycle and non-vehicle lots are not
-    defects of the data but lots the pipeline must recognise: they are recorded as ground truth too.
+    Bare vehicles (chosen while drawing vehicles) lose their make. The make-level motorcycle and non-vehicle
+    lots are not defects of the data but lots the pipeline must recognise by their make or body style: they
+    are recorded here as before (every lot's category is in _lot_truth).
     """
     text = vehicles.text
     used = vehicles.bare.copy()
@@ -210,10 +210,10 @@ def _vehicle_defects(
             editable.transmissions[i] = placeholder
         record(i, "placeholder_value", f"{field} {placeholder!r}")
     redelivered = pick_rows(rng, np.nonzero(~vehicles.bare)[0], used, per_kind)
-    for i in np.nonzero(vehicles.kind == KIND_MOTORCYCLE)[0].tolist():
-        record(i, "motorcycle_lot", f"{text.canonical_makes[i]} {text.model_names[i]}")
-    for i in np.nonzero(vehicles.kind == KIND_NON_VEHICLE)[0].tolist():
-        record(i, "non_vehicle_lot", f"{text.canonical_makes[i]} {text.model_names[i]}")
+    ledger_lots = np.array([lot.in_defect_ledger for lot in lots.LOT_TYPES])
+    for i in np.nonzero((vehicles.identity.lot_type >= 0) & ledger_lots[vehicles.identity.lot_type])[0].tolist():
+        kind = "motorcycle_lot" if vehicles.kind[i] == KIND_MOTORCYCLE else "non_vehicle_lot"
+        record(i, kind, f"{text.canonical_makes[i]} {text.model_names[i]}")
     return redelivered
 
 
@@ -552,6 +552,18 @@ def owner_archetype_rows(world: World) -> bytes:
     owners = np.unique(world.ownerships.owner).tolist()
     archetype = world.users.archetype
     return py_table([[_id_text(o + 1) for o in owners], [ARCHETYPE_NAMES[archetype[o]] for o in owners]])
+
+
+def lot_truth_rows(world: World) -> bytes:
+    """Ground truth: what every vehicle row really is (lot category) and its family (lots.py)."""
+    vehicles = world.vehicles
+    return py_table(
+        [
+            [_id_text(i) for i in vehicles.ids],
+            [LOT_CATEGORY_NAMES[k] for k in vehicles.kind.tolist()],
+            list(vehicles.text.families),
+        ]
+    )
 
 
 def technician_profile_rows(world: World) -> bytes:

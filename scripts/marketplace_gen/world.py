@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import lots
 from .comments import CommentVocabulary
-from .common import KIND_NON_VEHICLE, STREAM_VEHICLES, GeneratorConfig, stream_rng, weighted_choice
+from .common import STREAM_VEHICLES, GeneratorConfig, stream_rng, weighted_choice
 from .histories import Listings, Ownerships, build_histories, current_ownership_rows, reported_mileage
 from .market import ListingMarket, listing_descriptions, listing_titles, price_listings
 from .people import OwnerPools, Technicians, Users, make_technicians, make_users
@@ -24,6 +25,7 @@ from .vehicles import (
     draw_condition,
     draw_identity,
     draw_per_vehicle,
+    draw_text,
     text_attributes,
 )
 
@@ -86,10 +88,11 @@ def make_vehicles_listings_ownerships(
     n = cfg.n_vehicles
     identity = draw_identity(rng, n, cfg.as_of)
     condition = draw_condition(rng, identity, cfg.as_of)
-    # listings over the vehicle's life (0-4): most are listed once or never; a non-vehicle lot at least once
+    # listings over the vehicle's life (0-4): most are listed once or never; a non-car lot (but a make-level
+    # motorcycle) is in the data because it was listed, so at least once
     planned_listings = weighted_choice(rng, [0.66, 0.25, 0.065, 0.02, 0.005], n)
-    non_vehicle = identity.kind == KIND_NON_VEHICLE
-    planned_listings[non_vehicle] = np.maximum(planned_listings[non_vehicle], 1)
+    always_listed = np.isin(identity.group, lots.ALWAYS_LISTED_GROUPS)
+    planned_listings[always_listed] = np.maximum(planned_listings[always_listed], 1)
     bare = plan_bare_vehicles(identity.kind, planned_listings)
     planned_listings[bare] = 0
     draws = draw_per_vehicle(rng, n)
@@ -111,7 +114,7 @@ def make_vehicles_listings_ownerships(
         ids=np.arange(1, n + 1, dtype=np.int64),
         identity=identity,
         condition=condition,
-        text=text_attributes(identity, draws),
+        text=text_attributes(identity, draws, draw_text(cfg.seed, n)),
         planned_listings=planned_listings,
         bare=bare,
         current_owner=histories.current_owner,

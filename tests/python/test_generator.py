@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import psycopg
 import pytest
 
@@ -18,8 +19,12 @@ PYTHON = (
 )
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from marketplace_gen.defects import TABLE_KINDS  # noqa: E402
-from marketplace_gen.runner import generate  # noqa: E402
+from conftest import _drop_database, _recreate_database  # noqa: E402
+from marketplace_gen.common import GeneratorConfig  # noqa: E402
+from marketplace_gen.defects import TABLE_KINDS, Ledger  # noqa: E402
+from marketplace_gen.runner import generate, parse_as_of  # noqa: E402
+from marketplace_gen.tables import plan_bare_vehicles  # noqa: E402
+from marketplace_gen.world import build_world  # noqa: E402
 
 CONTRACT = {
     "users": {
@@ -132,7 +137,7 @@ CONTRACT = {
     },
 }
 ORDER_KEY = {t: "id, _loaded_at" for t in CONTRACT}
-TRUTH_TABLES = ["_injected_defects", "_owner_archetypes", "_technician_profiles", "_generator_runs"]
+TRUTH_TABLES = ["_injected_defects", "_owner_archetypes", "_technician_profiles", "_lot_truth", "_generator_runs"]
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -148,7 +153,7 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 def checksums(dsn: str, schema: str) -> dict:
     out = {}
     with psycopg.connect(dsn) as conn:
-        for t in list(CONTRACT) + ["_injected_defects", "_owner_archetypes", "_technician_profiles"]:
+        for t in list(CONTRACT) + [t for t in TRUTH_TABLES if t != "_generator_runs"]:
             order = ORDER_KEY.get(t, "t::text")
             row = conn.execute(
                 f"select md5(coalesce(string_agg(t::text, E'\\n' order by {order}, t::text), '')), count(*) "
@@ -465,3 +470,98 @@ def test_realism_on_clean_data(scratch_dsn):
             r"https://bringatrailer\.com/listing/[a-z0-9-]+/$",
             q("select url from raw.bat_listings limit 1").fetchone()[0],
         )
+
+
+# ------------------------------------------------------------------------------------------------
+# ground truth of the data families (one dirty sample for the module)
+# --------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def family_sample(warehouse_env):
+    """A dirty sample at the pytest scale, shared by the ground-truth tests below."""
+    name = "contextpack_generator_families"
+    dsn = _recreate_database(name, warehouse_env)
+    generate(dsn, 0.002, 77, 0.03, schema="raw")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        yield conn
+    _drop_database(name, warehouse_env)
+
+
+def test_every_vehicle_has_one_lot_truth_row(family_sample):
+    q = family_sample.execute
+    assert q("select count(*) from raw._lot_truth").fetchone()[0] == q(
+        "select count(distinct id) from raw.vehicles"
+    ).fetchone()[0]
+    assert (
+        q("""select count(*) from (select distinct id from raw.vehicles) v
+             full join raw._lot_truth t on t.vehicle_id = v.id
+             where t.vehicle_id is null or v.id is null""").fetchone()[0]
+        == 0
+    )
+    categories = {c for (c,) in q("select distinct lot_category from raw._lot_truth").fetchall()}
+    assert categories == {"car", "motorcycle", "non_vehicle", "other_vehicle"}
+    assert q("select count(*) from raw._lot_truth where family is null or family = ''").fetchone()[0] == 0
+
+
+def test_lot_truth_agrees_with_the_raw_rows(family_sample):
+    q = family_sample.execute
+    # parts and automobilia have no odometer, VIN or paint; other vehicles no odometer
+    assert (
+        q("""select count(*) from raw.vehicles v join raw._lot_truth t on t.vehicle_id = v.id
+             where t.lot_category = 'non_vehicle'
+               and (v.mileage is not null or v.vin is not null or v.color is not null)""").fetchone()[0]
+        == 0
+    )
+    assert (
+        q("""select count(*) from raw.vehicles v join raw._lot_truth t on t.vehicle_id = v.id
+             where t.lot_category = 'other_vehicle' and v.mileage is not null""").fetchone()[0]
+        == 0
+    )
+    # every non-car lot but a make-level motorcycle came into the data by being listed
+    unlisted = q("""select count(*) from raw._lot_truth t
+                    where t.lot_category in ('non_vehicle', 'other_vehicle')
+                      and not exists (select 1 from raw.bat_listings l where l.vehicle_id = t.vehicle_id)""")
+    assert unlisted.fetchone()[0] == 0
+    # a body style of Motorcycle is only ever a motorcycle; the make-level lots recorded as defects agree
+    assert (
+        q("""select count(*) from raw.vehicles v join raw._lot_truth t on t.vehicle_id = v.id
+             where v.body_style = 'Motorcycle' and t.lot_category <> 'motorcycle'""").fetchone()[0]
+        == 0
+    )
+    assert (
+        q("""select count(*) from raw._injected_defects d join raw._lot_truth t on t.vehicle_id::text = d.record_key
+             where d.table_name = 'vehicles'
+               and (d.defect_kind = 'motorcycle_lot' and t.lot_category <> 'motorcycle'
+                    or d.defect_kind = 'non_vehicle_lot' and t.lot_category <> 'non_vehicle')""").fetchone()[0]
+        == 0
+    )
+    # a car's title always names its year, make and model as the vehicles row files them
+    assert (
+        q("""select count(*) from raw.bat_listings l join raw.vehicles v on v.id = l.vehicle_id
+             join raw._lot_truth t on t.vehicle_id = v.id
+             where t.lot_category = 'car' and position(v.year::text || ' ' in l.title) = 0
+               and not exists (select 1 from raw._injected_defects d where d.table_name = 'vehicles'
+                               and d.record_key = v.id::text and d.defect_kind = 'invalid_year')""").fetchone()[0]
+        == 0
+    )
+
+
+def test_non_car_lots_and_hard_negatives_come_at_their_rates():
+    """Shares of listings (the spec's rates, roughly) in a world large enough to measure them."""
+    cfg = GeneratorConfig.for_scale(0.03, 8, 0.0, parse_as_of("2026-01-31T00:00:00Z"))
+    world = build_world(cfg, plan_bare_vehicles(Ledger(cfg)))
+    vehicle = world.listings.vehicle
+    lot_type = world.vehicles.identity.lot_type[vehicle]
+    from marketplace_gen import lots
+
+    group = np.array([lots.LOT_TYPES[t].group if t >= 0 else lots.GROUP_CAR for t in lot_type.tolist()])
+    share = {g: float(np.mean(group == g)) for g in range(len(lots.GROUP_SHARES))}
+    assert 0.02 <= share[lots.GROUP_PARTS] <= 0.045, share
+    assert 0.012 <= share[lots.GROUP_TWO_WHEELER] <= 0.03, share
+    assert 0.002 <= share[lots.GROUP_OTHER_VEHICLE] <= 0.01, share
+    families = np.array(world.vehicles.text.families, dtype=object)[vehicle]
+    cars = group == lots.GROUP_CAR
+    hard = float(np.mean(families[cars] == lots.HARD_NEGATIVE_FAMILY))
+    assert 0.03 <= hard <= 0.08, hard
+    # the families planted under car makes show up
+    planted = {lots.LOT_TYPES[t].family for t in lot_type.tolist() if t >= 0}
+    assert {"tool_kit", "wheels", "engine", "scooter", "mini_bike", "boat", "tractor"} <= planted
