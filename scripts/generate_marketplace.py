@@ -34,8 +34,8 @@ def build_parser() -> OneLineArgumentParser:
         prog="generate_marketplace.py",
         description="Drop, recreate and fill the marketplace's raw tables (users, vehicles, bat_listings, "
         "vehicle_images, comments, bids, technicians, service_records, ownerships) plus the "
-        "ground-truth tables _injected_defects, _owner_archetypes, _technician_profiles, _lot_truth and "
-        "_generator_runs, using COPY.",
+        "ground-truth tables _injected_defects, _owner_archetypes, _technician_profiles, _lot_truth, "
+        "_vehicle_truth and _generator_runs, using COPY.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -31,24 +31,30 @@ LISTINGS_PER_CHUNK = 2000
 
 def bid_chunks(world: World, ledger: Ledger) -> Iterator[CopyChunk]:
     listings = world.listings
-    bids_per_listing = world.market.n_bids * listings.has_children
+    bids_per_listing = world.delivered_rows_per_listing(world.market.n_bids)
     plan = ledger.plan_streamed(TABLE, int(bids_per_listing.sum()))
     first_row = 0
     for chunk, lo in enumerate(range(0, listings.n, LISTINGS_PER_CHUNK)):
         hi = min(listings.n, lo + LISTINGS_PER_CHUNK)
-        yield bids_chunk(world, ledger, plan, chunk, lo, hi, first_row)
+        yield bids_chunk(world, ledger, plan, bids_per_listing[lo:hi], chunk, lo, first_row)
         first_row += int(bids_per_listing[lo:hi].sum())
 
 
 def bids_chunk(
-    world: World, ledger: Ledger, plan: StreamedDefectPlan, chunk: int, lo: int, hi: int, first_row: int
+    world: World,
+    ledger: Ledger,
+    plan: StreamedDefectPlan,
+    bids_per_listing: np.ndarray,
+    chunk: int,
+    lo: int,
+    first_row: int,
 ) -> CopyChunk:
-    """The bids of listings lo .. hi - 1, whose first bid is global row ``first_row``."""
+    """The bids of listings lo, lo + 1, ... (``bids_per_listing`` each), whose first is global row
+    ``first_row``."""
     listings, market, users = world.listings, world.market, world.users
     as_of = world.cfg.as_of
     rng = stream_rng(world.cfg.seed, STREAM_BIDS, chunk)
-    chunk_listings = np.arange(lo, hi)
-    bids_per_listing = market.n_bids[chunk_listings] * listings.has_children[chunk_listings]
+    chunk_listings = np.arange(lo, lo + len(bids_per_listing))
     parent, position, first_of_parent = rows_per_parent(bids_per_listing)
     n = len(parent)
     listing = chunk_listings[parent]

@@ -102,24 +102,31 @@ class CommentVocabulary:
 
 def comment_chunks(world: World, ledger: Ledger) -> Iterator[CopyChunk]:
     listings = world.listings
-    comments_per_listing = world.market.n_comments * listings.has_children
+    comments_per_listing = world.delivered_rows_per_listing(world.market.n_comments)
     plan = ledger.plan_streamed(TABLE, int(comments_per_listing.sum()))
     first_row = 0
     for chunk, lo in enumerate(range(0, listings.n, LISTINGS_PER_CHUNK)):
         hi = min(listings.n, lo + LISTINGS_PER_CHUNK)
-        yield comments_chunk(world, ledger, plan, chunk, lo, hi, first_row)
+        yield comments_chunk(world, ledger, plan, comments_per_listing[lo:hi], chunk, lo, first_row)
         first_row += int(comments_per_listing[lo:hi].sum())
 
 
 def comments_chunk(
-    world: World, ledger: Ledger, plan: StreamedDefectPlan, chunk: int, lo: int, hi: int, first_row: int
+    world: World,
+    ledger: Ledger,
+    plan: StreamedDefectPlan,
+    comments_per_listing: np.ndarray,
+    chunk: int,
+    lo: int,
+    first_row: int,
 ) -> CopyChunk:
-    """The comments of listings lo .. hi - 1, whose first comment is global row ``first_row``."""
+    """The comments of listings lo, lo + 1, ... (``comments_per_listing`` each), whose first is global row
+    ``first_row``."""
     listings, users, vocabulary = world.listings, world.users, world.comment_vocabulary
     as_of = world.cfg.as_of
     rng = stream_rng(world.cfg.seed, STREAM_COMMENTS, chunk)
-    chunk_listings = np.arange(lo, hi)
-    children = rows_per_parent(world.market.n_comments[chunk_listings] * listings.has_children[chunk_listings])
+    chunk_listings = np.arange(lo, lo + len(comments_per_listing))
+    children = rows_per_parent(comments_per_listing)
     n = len(children.parent)
     listing = chunk_listings[children.parent]
     start = listings.start[listing]

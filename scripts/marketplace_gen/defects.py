@@ -53,6 +53,8 @@ TABLE_KINDS = {
         "epoch_timestamp",
         "malformed_url",
         "duplicate_image_url",
+        "missing_optional_value",
+        "unknown_enum_value",
     ],
     "comments": [
         "duplicate_delivery",

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import catalog_extra
+from . import catalog_extra, platforms
 from .chunks import ChildRows, CopyChunk, loaded_at, rows_per_parent
 from .common import DAY, KIND_NON_VEHICLE, STREAM_IMAGES, stream_rng
 from .copytext import Rows, Vocab, ndigits, uuid_bytes, uuid_text
@@ -27,8 +27,12 @@ TABLE = "vehicle_images"
 GALLERY, WORK, GARAGE = 0, 1, 2
 PARENTS_PER_CHUNK = {GALLERY: 600, WORK: 25000, GARAGE: 10000}  # listings, service records, vehicles
 CATEGORIES = [b"exterior", b"interior", b"engine", b"undercarriage", b"detail", b"documents", b"garage", b"work"]
-CATEGORY_VOCAB = Vocab(CATEGORIES)
+# the unknown_enum_value defect: categories outside the eight, as an upstream system might send them
+UNKNOWN_CATEGORIES = [b"Exterior Photos", b"misc", b"Engine Bay", b"walkaround"]
+CATEGORY_VOCAB = Vocab(CATEGORIES + UNKNOWN_CATEGORIES)
 DOCUMENTS, GARAGE_CATEGORY, WORK_CATEGORY = 5, 6, 7
+NO_CATEGORY = -1  # null: the platform does not categorise (Cars & Bids galleries) or the defect
+CATEGORY_DEFECTS = ("missing_optional_value", "unknown_enum_value")
 # a gallery's non-document photos: 45% exterior, 22% interior, 10% engine, 8% undercarriage, the rest detail
 GALLERY_SHARES = np.cumsum([0.45, 0.22, 0.10, 0.08])
 CAMERA_DIMENSIONS = np.array([[2048, 1365], [1600, 1067], [3000, 2000], [1920, 1280], [2048, 1536], [1200, 800]])
@@ -162,7 +166,7 @@ def _gallery_photos(
     rng: np.random.Generator, world: World, parents: np.ndarray, counts: np.ndarray, children: ChildRows
 ) -> PhotoRows:
     """A listing's gallery, uploaded 1-10 days before it starts, shot up to 60 days before that; paperwork
-    photos last. Camera sizes; a few without EXIF."""
+    photos last (uncategorised on a platform that does not categorise). Camera sizes; a few without EXIF."""
     listings, market = world.listings, world.market
     parent, position = children.parent, children.position
     n, n_parents = len(parent), len(parents)
@@ -171,6 +175,8 @@ def _gallery_photos(
     bounds = np.round(not_documents[:, None] * GALLERY_SHARES[None, :]).astype(np.int64)
     category = (position[:, None] >= bounds).sum(axis=1)
     category = np.where(position >= not_documents, DOCUMENTS, category)
+    uncategorised = world.listing_platform[listing] == platforms.PLATFORM_CARS_AND_BIDS
+    category = np.where(uncategorised, NO_CATEGORY, category)
     upload_base = listings.start[parents] - (DAY + rng.random(n_parents) * 9 * DAY).astype(np.int64)
     uploaded_at = upload_base[parent] + position * 7 + rng.integers(0, 6, n)
     shoot_before = (3600 + rng.random(n_parents) * 60 * DAY).astype(np.int64)
@@ -277,11 +283,14 @@ def _apply_defects(
     names = TABLE_KINDS[TABLE]
     has_defect = np.zeros(len(uuid), dtype=bool)
     has_defect[rows] = True
-    redelivered, reused_url = [], []
+    redelivered, reused_url, spoilt_category = [], [], []
     for row, kind in zip(rows.tolist(), kinds.tolist(), strict=True):
         name = names[kind]
         if name == "duplicate_image_url":
             reused_url.append(row)
+            continue
+        if name in CATEGORY_DEFECTS:
+            spoilt_category.append((row, name))
             continue
         detail = ""
         if name == "duplicate_delivery":
@@ -306,7 +315,29 @@ def _apply_defects(
         ledger.add(TABLE, uuid[row].tobytes().decode(), name, detail)
     if reused_url:
         _reuse_previous_urls(reused_url, position, has_defect, uuid, columns.url_uuid, ledger)
+    if spoilt_category:
+        _spoil_categories(spoilt_category, photos.category, has_defect, uuid, ledger)
     return np.array(redelivered, dtype=np.int64)
+
+
+def _spoil_categories(
+    planned: list[tuple[int, str]], category: np.ndarray, has_defect: np.ndarray, uuid: np.ndarray, ledger: Ledger
+) -> None:
+    """The category defects, moved onto photos whose platform categorises them: a null category
+    (missing_optional_value) or one outside the eight (unknown_enum_value)."""
+    eligible = (category != NO_CATEGORY) & ~has_defect
+    taken = np.zeros(len(category), dtype=bool)
+    for row, name in planned:
+        (moved,) = shift_to_eligible(np.array([row]), eligible, taken) or (None,)
+        if moved is None:
+            continue
+        if name == "missing_optional_value":
+            category[moved] = NO_CATEGORY
+            detail = "category is null"
+        else:
+            category[moved] = len(CATEGORIES) + moved % len(UNKNOWN_CATEGORIES)
+            detail = f"category {CATEGORY_VOCAB.items[category[moved]].decode()!r}"
+        ledger.add(TABLE, uuid[moved].tobytes().decode(), name, detail)
 
 
 def _reuse_previous_urls(
@@ -365,8 +396,9 @@ def _encode(
     rows.override(field + 1, bad_url >= 0, MALFORMED, np.maximum(bad_url, 0))
     rows.b_null(field, columns.url_null[out])
     category = photos.category[out]
-    rows.b_len(CATEGORY_VOCAB.lens[category])
-    rows.vocab(CATEGORY_VOCAB, category)
+    field = rows.b_len(CATEGORY_VOCAB.lens[np.maximum(category, 0)])
+    rows.vocab(CATEGORY_VOCAB, np.maximum(category, 0))
+    rows.b_null(field, category == NO_CATEGORY)
     rows.b_int4(position[out] + 1)
     dimensions_unknown = photos.dimensions_unknown[out]
     field = rows.b_int4(photos.dimensions[out, 0])

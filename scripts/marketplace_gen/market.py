@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import catalog, lots
+from . import catalog, lots, platforms
 from .common import (
     DAY,
     JAN_1_2015,
@@ -54,8 +54,7 @@ ERA_ADJUSTMENT = {
     2010: 0.1,
     2020: 0.35,
 }
-SELLER_PRIVATE, SELLER_DEALER = 0, 1
-SELLER_TYPE_NAMES = ("private", "dealer")
+SELLER_PRIVATE, SELLER_DEALER = 0, 1  # written as each platform does (platforms.SELLER_TYPE_TEXT)
 
 
 @dataclass
@@ -80,7 +79,7 @@ class ListingMarket:
     bid_count: np.ndarray
     gallery_size: np.ndarray
     n_documents: np.ndarray  # gallery photos of paperwork
-    title_picks: np.ndarray  # (n, 8) ints; column 0 picks the lot number's last digit
+    title_picks: np.ndarray  # (n, 8) ints, columns P_* (the lot number's last digit, ...)
 
 
 def era_adjustment(year: np.ndarray) -> np.ndarray:
@@ -317,34 +316,64 @@ def _normal_cdf(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))
 
 
-def listing_titles(
-    vehicles: Vehicles, listings: Listings, market: ListingMarket
-) -> tuple[list[str], list[str], list[str]]:
-    """(title, url, lot number) per listing: see ``vehicle_title``, after "No Reserve: " when the listing has
-    none; the URL is the vehicle title's slug, numbered from the second listing with the same slug on."""
+# Columns of ListingMarket.title_picks.
+P_LOT_NUMBER, P_DESCRIPTION_MISSING, P_TITLE_MILEAGE, P_TMU, P_AUCTION_CODE = range(5)
+
+
+class ListingText(NamedTuple):
+    """Per listing: title, URL and lot number (None where the platform has none)."""
+
+    titles: list[str]
+    urls: list[str]
+    lot_numbers: list[str | None]
+
+
+def listing_titles(vehicles: Vehicles, listings: Listings, market: ListingMarket) -> ListingText:
+    """Titles, URLs and lot numbers as each platform writes them (platforms.py).
+
+    Bring a Trailer: the vehicle title, often led by the mileage at the listing's start, ", TMU" now and then
+    when the true mileage is unknown, after "No Reserve: " when there is none; the URL is the vehicle
+    title's slug, numbered from the second listing with the same slug on. Cars & Bids: the vehicle title,
+    a URL with an auction code and no lot number.
+    """
     titles, urls, lot_numbers = [], [], []
     seen: dict[str, int] = {}
+    text = vehicles.text
     for i in range(listings.n):
-        title = vehicle_title(vehicles, int(listings.vehicle[i]))
-        titles.append(f"No Reserve: {title}" if market.no_reserve[i] else title)
+        v = int(listings.vehicle[i])
+        picks = market.title_picks[i]
+        title = vehicle_title(vehicles, v)
         slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+        if vehicles.platform[v] == platforms.PLATFORM_CARS_AND_BIDS:
+            titles.append(title)
+            urls.append(f"https://carsandbids.com/auctions/{platforms.auction_code(int(picks[P_AUCTION_CODE]))}/{slug}")
+            lot_numbers.append(None)
+            continue
+        if vehicles.kind[v] in ODOMETER_KINDS and text.year_stated[v]:
+            unknown = bool(vehicles.mileage[v] < 0)
+            miles, pick = int(listings.mileage[i]), int(picks[P_TITLE_MILEAGE])
+            make, model = text.canonical_makes[v], text.canonical_models[v]
+            tmu = ", TMU" if unknown and picks[P_TMU] % 3 == 0 else ""
+            title = platforms.mileage_in_title(make, model, miles, unknown, pick) + title + tmu
+        titles.append(f"No Reserve: {title}" if market.no_reserve[i] else title)
         count = seen.get(slug, 0) + 1
         seen[slug] = count
         urls.append(f"https://bringatrailer.com/listing/{slug}{'' if count == 1 else f'-{count}'}/")
-        lot_numbers.append(str(10000 + int(listings.ids[i]) * 3 + int(market.title_picks[i, 0] % 3)))
-    return titles, urls, lot_numbers
+        lot_numbers.append(str(10000 + int(listings.ids[i]) * 3 + int(picks[P_LOT_NUMBER] % 3)))
+    return ListingText(titles, urls, lot_numbers)
 
 
 def vehicle_title(vehicles: Vehicles, v: int) -> str:
-    """How the platform names the lot: 'year make model [trim] [gearbox][ accessory phrase]' for a car, the
-    lot type's own title for anything else (lots.py)."""
+    """How the platform names the lot: 'year make model [trim] [gearbox][ accessory phrase]' for a car (the
+    catalog's spelling), the lot type's own title for anything else (lots.py)."""
     text = vehicles.text
     lot_type = vehicles.identity.lot_type[v]
     if lot_type >= 0:
         return lots.lot_title(lots.LOT_TYPES[lot_type], int(vehicles.year[v]), bool(text.year_stated[v]))
-    title = f"{vehicles.year[v]} {text.canonical_makes[v]} {text.model_names[v]}"
+    model = text.canonical_models[v]
+    title = f"{vehicles.year[v]} {text.canonical_makes[v]} {model}"
     trim = text.trims[v]
-    if trim and not text.model_names[v].endswith(trim):
+    if trim and not model.endswith(trim):
         title += f" {trim}"
     gearbox = catalog.TRANS_SHORT.get(text.transmissions[v] or "")
     if gearbox:
@@ -357,15 +386,22 @@ ORDINAL_WORDS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6
 
 def listing_descriptions(
     cfg: GeneratorConfig, vehicles: Vehicles, listings: Listings, market: ListingMarket
-) -> list[str]:
-    """Descriptions as long as the listing's description level: none, one line, two or four paragraphs.
+) -> list[str | None]:
+    """Descriptions as long as the listing's description level: none, one line, two or four paragraphs;
+    None where the platform's scrape delivered none (a tenth of Cars & Bids listings).
 
     Each sentence states only what was known at the listing's start (mileage then, service records and
     owners before then).
     """
     rng = stream_rng(cfg.seed, STREAM_DESCRIPTIONS)
     picks = rng.integers(0, 1 << 30, size=(listings.n, 10))
-    return [_description(vehicles, listings, market, i, picks[i]) for i in range(listings.n)]
+    missing_share = int(platforms.MISSING_DESCRIPTION_SHARE * 1000)
+    missing = (vehicles.platform[listings.vehicle] == platforms.PLATFORM_CARS_AND_BIDS) & (
+        market.title_picks[:, P_DESCRIPTION_MISSING] % 1000 < missing_share
+    )
+    return [
+        None if missing[i] else _description(vehicles, listings, market, i, picks[i]) for i in range(listings.n)
+    ]
 
 
 def _description(vehicles: Vehicles, listings: Listings, market: ListingMarket, i: int, picks: np.ndarray) -> str:
@@ -374,7 +410,7 @@ def _description(vehicles: Vehicles, listings: Listings, market: ListingMarket, 
         return ""
     v = listings.vehicle[i]
     text = vehicles.text
-    name = f"{text.canonical_makes[v]} {text.model_names[v]}"
+    name = f"{text.canonical_makes[v]} {text.canonical_models[v]}"
     lot_type = vehicles.identity.lot_type[v]
     if vehicles.kind[v] == KIND_NON_VEHICLE:
         first = f"This {lots.lot_title(lots.LOT_TYPES[lot_type], 0, False)} is offered from a private collection."

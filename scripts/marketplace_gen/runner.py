@@ -37,6 +37,7 @@ from .tables import (
     technician_profile_rows,
     technicians_copy,
     users_copy,
+    vehicle_truth_rows,
     vehicles_copy,
 )
 from .world import World, build_world
@@ -84,6 +85,8 @@ TRUTH_DDL = {
     "_technician_profiles": "technician_id bigint not null, skill_level text not null, "
     "documentation_habit text not null",
     "_lot_truth": "vehicle_id bigint not null, lot_category text not null, family text not null",
+    "_vehicle_truth": "vehicle_id bigint not null, canonical_make text not null, canonical_model text not null, "
+    "generation text",
     "_generator_runs": "scale numeric not null, seed bigint not null, dirty_rate numeric not null, "
     "as_of timestamptz not null, generated_rows jsonb not null",
 }
@@ -154,6 +157,7 @@ def table_contents(world: World, ledger: Ledger) -> Iterator[tuple[str, Iterable
     yield "_owner_archetypes", [text_chunk(owner_archetype_rows(world))]
     yield "_technician_profiles", [text_chunk(technician_profile_rows(world))]
     yield "_lot_truth", [text_chunk(lot_truth_rows(world))]
+    yield "_vehicle_truth", [text_chunk(vehicle_truth_rows(world))]
 
 
 def injected_defect_rows(ledger: Ledger) -> bytes:

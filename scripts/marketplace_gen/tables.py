@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import catalog_extra, lots
+from . import catalog_extra, lots, platforms
 from .common import (
     ARCHETYPE_NAMES,
     DAY,
@@ -38,7 +38,7 @@ from .common import (
 )
 from .copytext import escape_copy, fmt_date_list, fmt_money, fmt_ts, fmt_ts_list, py_table
 from .defects import ORPHAN_BASE, Ledger, pick_rows
-from .market import SELLER_TYPE_NAMES, era_adjustment
+from .market import era_adjustment
 from .vehicles import Vehicles
 from .world import World
 
@@ -302,6 +302,7 @@ def listings_copy(world: World, ledger: Ledger, plan: ListingDefectPlan) -> byte
     high_bid = [None if h < 0 else fmt_money(h) for h in market.high_bid.tolist()]
     sale_price = [None if s < 0 else fmt_money(s) for s in market.sale_price.tolist()]
     descriptions = list(world.descriptions)
+    platform = world.vehicles.platform[listings.vehicle]
 
     def record(i: int, kind: str, detail: str = "") -> None:
         ledger.add(table, int(listings.ids[i]), kind, detail)
@@ -315,8 +316,8 @@ def listings_copy(world: World, ledger: Ledger, plan: ListingDefectPlan) -> byte
         world.lot_numbers,
         world.urls,
         [escape_copy(t) for t in world.titles],
-        [escape_copy(d) for d in descriptions],
-        [SELLER_TYPE_NAMES[t] for t in market.seller_type.tolist()],
+        [None if d is None else escape_copy(d) for d in descriptions],
+        [platforms.seller_type_text(p, t) for p, t in zip(platform.tolist(), market.seller_type.tolist(), strict=True)],
         [users.locations[s] or "Los Angeles, CA" for s in listings.seller.tolist()],
         started,
         ended,
@@ -562,6 +563,20 @@ def lot_truth_rows(world: World) -> bytes:
             [_id_text(i) for i in vehicles.ids],
             [LOT_CATEGORY_NAMES[k] for k in vehicles.kind.tolist()],
             list(vehicles.text.families),
+        ]
+    )
+
+
+def vehicle_truth_rows(world: World) -> bytes:
+    """Ground truth: every vehicle's make and model in the catalog's one spelling, and the generation its
+    platform's model text names (null where it names none): the two platforms' spellings meet here."""
+    vehicles, text = world.vehicles, world.vehicles.text
+    return py_table(
+        [
+            [_id_text(i) for i in vehicles.ids],
+            [escape_copy(m) for m in text.canonical_makes],
+            [escape_copy(m) for m in text.canonical_models],
+            list(text.generations),
         ]
     )
 

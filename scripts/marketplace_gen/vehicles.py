@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import catalog, lots
+from . import catalog, lots, platforms
 from .common import (
     DAY,
     KIND_CAR,
@@ -96,10 +96,12 @@ class VehicleDraws:
 class TextDraws:
     """STREAM_TEXT's per-vehicle uniforms (columns T_*)."""
 
-    uniform: np.ndarray  # (n, 5)
+    uniform: np.ndarray  # (n, 8)
 
 
-T_YEAR_STATED, T_FILED_AS, T_BODY_SHOWN, T_ACCESSORY, T_ACCESSORY_WHICH = range(5)
+(T_YEAR_STATED, T_FILED_AS, T_BODY_SHOWN, T_ACCESSORY, T_ACCESSORY_WHICH, T_PLATFORM, T_MODEL_STYLE, T_MODEL_DETAIL) = (
+    range(8)
+)
 
 
 @dataclass
@@ -108,8 +110,9 @@ class VehicleText:
 
     makes: list[str | None]  # as the seller spelled it
     canonical_makes: list[str]
-    model_names: list[str]  # as the lot is filed (a parts lot's car-ish model)
+    model_names: list[str]  # as the platform files the lot (a parts lot's car-ish model, "BMW M3\nSave")
     canonical_models: list[str]  # the catalog's model (_vehicle_truth)
+    generations: list[str | None]  # the generation the platform's model text names (_vehicle_truth)
     short_names: list[str]  # how commenters refer to it
     families: list[str]  # _lot_truth.family
     title_phrases: list[str]  # an accessory phrase a car's titles carry ("" for none)
@@ -135,6 +138,7 @@ class Vehicles:
     condition: VehicleCondition
     text: VehicleText
     planned_listings: np.ndarray
+    platform: np.ndarray  # platforms.PLATFORM_*: where the vehicle record (and every listing of it) comes from
     bare: np.ndarray  # the make-null defect: no listings, no text the marketplace can use
     current_owner: np.ndarray  # 0-based user index, -1 if never owned on record
     current_ownership: np.ndarray  # the open ownership row, -1 if none
@@ -232,7 +236,7 @@ def draw_per_vehicle(rng: np.random.Generator, n: int) -> VehicleDraws:
 
 
 def draw_text(seed: int, n: int) -> TextDraws:
-    return TextDraws(uniform=stream_rng(seed, STREAM_TEXT).random((n, 5)))
+    return TextDraws(uniform=stream_rng(seed, STREAM_TEXT).random((n, 8)))
 
 
 class _TextRow(NamedTuple):
@@ -242,6 +246,7 @@ class _TextRow(NamedTuple):
     canonical_make: str
     model: str
     canonical_model: str
+    generation: str | None
     short_name: str
     family: str
     title_phrase: str
@@ -257,10 +262,12 @@ class _TextRow(NamedTuple):
     vin: str | None
 
 
-def text_attributes(identity: VehicleIdentity, draws: VehicleDraws, text_draws: TextDraws) -> VehicleText:
-    """The descriptive columns, each sometimes unstated, spelled the way sellers spell them."""
+def text_attributes(
+    identity: VehicleIdentity, draws: VehicleDraws, text_draws: TextDraws, platform: np.ndarray
+) -> VehicleText:
+    """The descriptive columns, each sometimes unstated, spelled the way sellers and platforms spell them."""
     rows = [
-        _car_text(identity, draws, text_draws, v)
+        _car_text(identity, draws, text_draws, int(platform[v]), v)
         if identity.lot_type[v] < 0
         else _lot_text(identity, draws, text_draws, v)
         for v in range(len(identity.kind))
@@ -271,6 +278,7 @@ def text_attributes(identity: VehicleIdentity, draws: VehicleDraws, text_draws: 
         canonical_makes=columns.canonical_make,
         model_names=columns.model,
         canonical_models=columns.canonical_model,
+        generations=columns.generation,
         short_names=columns.short_name,
         families=columns.family,
         title_phrases=columns.title_phrase,
@@ -287,8 +295,9 @@ def text_attributes(identity: VehicleIdentity, draws: VehicleDraws, text_draws: 
     )
 
 
-def _car_text(identity: VehicleIdentity, draws: VehicleDraws, text_draws: TextDraws, v: int) -> _TextRow:
-    """A car's columns: trim, colours, gearbox and engine picks of its era and make; a VIN from 1981."""
+def _car_text(identity: VehicleIdentity, draws: VehicleDraws, text_draws: TextDraws, platform: int, v: int) -> _TextRow:
+    """A car's columns: the platform's model text, trim, colours, gearbox and engine picks of its era and
+    make; a VIN from 1981."""
     uniforms, text_uniforms = draws.uniform[v], text_draws.uniform[v]
     text_pick = int(draws.integer[v, I_TEXT])
     make, model, _first, _last, _price, body = catalog.MODELS[identity.model_index[v]]
@@ -301,11 +310,15 @@ def _car_text(identity: VehicleIdentity, draws: VehicleDraws, text_draws: TextDr
     drivetrain = "4WD" if body in ("SUV", "Pickup") else ("RWD" if text_pick % 5 else "rear-wheel drive")
     phrase = lots.accessory_phrase(make, body, text_uniforms[T_ACCESSORY], int(text_uniforms[T_ACCESSORY_WHICH] * 64))
     lookalike = (make, model) in lots.LOOKALIKE_CARS
+    model_text, generation = platforms.model_text(
+        platform, make, model, year, text_uniforms[T_MODEL_STYLE], int(text_uniforms[T_MODEL_DETAIL] * 64)
+    )
     return _TextRow(
         make=_spelling(make, uniforms[U_MAKE_SPELLING]),
         canonical_make=make,
-        model=model,
+        model=model_text,
         canonical_model=model,
+        generation=generation,
         short_name=model,
         family=lots.HARD_NEGATIVE_FAMILY if lookalike or phrase else lots.CAR_FAMILY,
         title_phrase=phrase,
@@ -340,6 +353,7 @@ def _lot_text(identity: VehicleIdentity, draws: VehicleDraws, text_draws: TextDr
         canonical_make=lot.make,
         model=model,
         canonical_model=lot.model,
+        generation=None,
         short_name=lot.short_name,
         family=lot.family,
         title_phrase="",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import lots
+from . import lots, platforms
 from .comments import CommentVocabulary
 from .common import STREAM_VEHICLES, GeneratorConfig, stream_rng, weighted_choice
 from .histories import Listings, Ownerships, build_histories, current_ownership_rows, reported_mileage
@@ -21,6 +21,7 @@ from .market import ListingMarket, listing_descriptions, listing_titles, price_l
 from .people import OwnerPools, Technicians, Users, make_technicians, make_users
 from .service import ServiceRecords, make_service, service_descriptions
 from .vehicles import (
+    T_PLATFORM,
     Vehicles,
     draw_condition,
     draw_identity,
@@ -45,12 +46,18 @@ class World:
     ownerships: Ownerships
     service: ServiceRecords
     market: ListingMarket
+    listing_platform: np.ndarray  # platforms.PLATFORM_* of each listing (its vehicle's)
     titles: list[str]
     urls: list[str]
-    lot_numbers: list[str]
-    descriptions: list[str]
+    lot_numbers: list[str | None]
+    descriptions: list[str | None]
     service_descriptions: list[str]
     comment_vocabulary: CommentVocabulary
+
+    def delivered_rows_per_listing(self, rows: np.ndarray) -> np.ndarray:
+        """Comment or bid rows delivered per listing, of ``rows`` made: none for a listing with a blocking
+        defect (tables.plan_listing_defects), none from a platform whose scrape has no such rows."""
+        return rows * self.listings.has_children * platforms.delivers_comments_and_bids(self.listing_platform)
 
 
 def build_world(cfg: GeneratorConfig, plan_bare_vehicles: BareVehiclePlanner) -> World:
@@ -60,7 +67,7 @@ def build_world(cfg: GeneratorConfig, plan_bare_vehicles: BareVehiclePlanner) ->
     vehicles, listings, ownerships = make_vehicles_listings_ownerships(cfg, users, pools, plan_bare_vehicles)
     service = make_service(cfg, vehicles.kind, vehicles.condition.manufactured_at, ownerships, technicians)
     market = price_listings(cfg, users, vehicles, listings, ownerships, service)
-    titles, urls, lot_numbers = listing_titles(vehicles, listings, market)
+    listing_text = listing_titles(vehicles, listings, market)
     return World(
         cfg=cfg,
         users=users,
@@ -71,9 +78,10 @@ def build_world(cfg: GeneratorConfig, plan_bare_vehicles: BareVehiclePlanner) ->
         ownerships=ownerships,
         service=service,
         market=market,
-        titles=titles,
-        urls=urls,
-        lot_numbers=lot_numbers,
+        listing_platform=vehicles.platform[listings.vehicle],
+        titles=listing_text.titles,
+        urls=listing_text.urls,
+        lot_numbers=listing_text.lot_numbers,
         descriptions=listing_descriptions(cfg, vehicles, listings, market),
         service_descriptions=service_descriptions(service),
         comment_vocabulary=CommentVocabulary(vehicles.text.short_names, vehicles.text.colors),
@@ -109,13 +117,21 @@ def make_vehicles_listings_ownerships(
     )
     listings, ownerships = histories.listings, histories.ownerships
     mileage = reported_mileage(rng, identity.kind, listings, ownerships, cfg.as_of)
+    text_draws = draw_text(cfg.seed, n)
+    first_seen = histories.created_at.copy()
+    if listings.n:  # listings are in start order: the first start per vehicle is its first listing
+        first_listing = np.full(n, np.iinfo(np.int64).max)
+        np.minimum.at(first_listing, listings.vehicle, listings.start)
+        first_seen = np.where(first_listing < np.iinfo(np.int64).max, first_listing, first_seen)
+    platform = platforms.assign_platforms(identity.kind, identity.year, first_seen, text_draws.uniform[:, T_PLATFORM])
     vehicles = Vehicles(
         n=n,
         ids=np.arange(1, n + 1, dtype=np.int64),
         identity=identity,
         condition=condition,
-        text=text_attributes(identity, draws, draw_text(cfg.seed, n)),
+        text=text_attributes(identity, draws, text_draws, platform),
         planned_listings=planned_listings,
+        platform=platform,
         bare=bare,
         current_owner=histories.current_owner,
         current_ownership=current_ownership_rows(n, ownerships),

@@ -137,7 +137,14 @@ CONTRACT = {
     },
 }
 ORDER_KEY = {t: "id, _loaded_at" for t in CONTRACT}
-TRUTH_TABLES = ["_injected_defects", "_owner_archetypes", "_technician_profiles", "_lot_truth", "_generator_runs"]
+TRUTH_TABLES = [
+    "_injected_defects",
+    "_owner_archetypes",
+    "_technician_profiles",
+    "_lot_truth",
+    "_vehicle_truth",
+    "_generator_runs",
+]
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -466,10 +473,11 @@ def test_realism_on_clean_data(scratch_dsn):
         corr = q("""select corr(ln(l.high_bid), ln(l.view_count)) from raw.bat_listings l
                     where status = 'sold'""").fetchone()[0]
         assert 0.25 <= corr <= 0.75
-        assert re.match(
-            r"https://bringatrailer\.com/listing/[a-z0-9-]+/$",
-            q("select url from raw.bat_listings limit 1").fetchone()[0],
-        )
+        for (url,) in q("select url from raw.bat_listings").fetchall():
+            assert re.match(
+                r"https://(bringatrailer\.com/listing/[a-z0-9-]+/|carsandbids\.com/auctions/[A-Za-z0-9]{8}/[a-z0-9-]+)$",
+                url,
+            ), url
 
 
 # ------------------------------------------------------------------------------------------------
@@ -565,3 +573,98 @@ def test_non_car_lots_and_hard_negatives_come_at_their_rates():
     # the families planted under car makes show up
     planted = {lots.LOT_TYPES[t].family for t in lot_type.tolist() if t >= 0}
     assert {"tool_kit", "wheels", "engine", "scooter", "mini_bike", "boat", "tractor"} <= planted
+
+
+PLATFORM_OF_LISTING = "split_part(l.url, '/', 3)"
+
+
+def test_two_platforms_deliver_what_each_delivers(family_sample):
+    q = family_sample.execute
+    shares = dict(
+        q(f"select {PLATFORM_OF_LISTING}, count(*)::float / sum(count(*)) over () from raw.bat_listings l "
+          "group by 1").fetchall()
+    )  # fmt: skip
+    assert set(shares) == {"bringatrailer.com", "carsandbids.com"}
+    assert 0.15 <= shares["carsandbids.com"] <= 0.45, shares
+    seller_types = dict(
+        q(f"select {PLATFORM_OF_LISTING}, array_agg(distinct seller_type order by seller_type) "
+          "from raw.bat_listings l group by 1").fetchall()
+    )  # fmt: skip
+    assert seller_types == {
+        "bringatrailer.com": ["Dealer", "Private Party"],
+        "carsandbids.com": ["Dealer ($80 fee)", "Private Party"],
+    }
+    # Cars & Bids: no comment or bid rows, yet its counters are filled
+    rows, counted = q(
+        f"""select count(*) filter (where exists (select 1 from raw.comments c where c.listing_id = l.id)
+                                   or exists (select 1 from raw.bids b where b.listing_id = l.id)),
+                  count(*) filter (where l.comment_count > 0 and l.bid_count is not null)
+            from raw.bat_listings l where {PLATFORM_OF_LISTING} = 'carsandbids.com'"""
+    ).fetchone()
+    assert rows == 0 and counted > 0
+    # descriptions: a share missing on Cars & Bids only
+    missing = dict(
+        q(f"select {PLATFORM_OF_LISTING}, avg((description is null)::int) from raw.bat_listings l "
+          "group by 1").fetchall()
+    )  # fmt: skip
+    assert missing["bringatrailer.com"] == 0 and 0.02 <= missing["carsandbids.com"] <= 0.25, missing
+    # gallery categories: none on Cars & Bids; on Bring a Trailer only the injected nulls
+    null_categories = dict(
+        q(f"""select {PLATFORM_OF_LISTING}, count(*) filter (where i.category is null
+                 and not exists (select 1 from raw._injected_defects d where d.table_name = 'vehicle_images'
+                                 and d.record_key = i.id::text and d.defect_kind = 'missing_optional_value'))
+                 ::float / count(*)
+              from raw.vehicle_images i join raw.bat_listings l on l.id = i.listing_id group by 1""").fetchall()
+    )  # fmt: skip
+    assert null_categories == {"bringatrailer.com": 0.0, "carsandbids.com": 1.0}
+
+
+def _canonical_model_from_text(model: str, make: str, generation: str | None) -> str:
+    """Undo the Cars & Bids conventions the spec names (UI text after a line break, taxonomy in brackets,
+    a repeated make, a chassis code in front, capitals): an independent reading of the raw text."""
+    text = model.split("\n")[0]
+    text = re.sub(r" \(.*\)$", "", text)
+    if text.lower().startswith(make.lower() + " "):
+        text = text[len(make) + 1 :]
+    if generation and text.startswith(generation + " "):
+        text = text[len(generation) + 1 :]
+    return text.lower()
+
+
+def test_vehicle_truth_names_the_same_car_on_both_platforms(family_sample):
+    q = family_sample.execute
+    assert q("select count(*) from raw._vehicle_truth").fetchone()[0] == q(
+        "select count(distinct id) from raw.vehicles"
+    ).fetchone()[0]
+    rows = q(
+        f"""select distinct v.id, v.model, t.canonical_make, t.canonical_model, t.generation, {PLATFORM_OF_LISTING}
+            from raw.vehicles v join raw._vehicle_truth t on t.vehicle_id = v.id
+            join raw._lot_truth lot on lot.vehicle_id = v.id and lot.lot_category = 'car'
+            join raw.bat_listings l on l.vehicle_id = v.id
+            where not exists (select 1 from raw._injected_defects d where d.table_name = 'vehicles'
+                              and d.record_key = v.id::text and d.defect_kind = 'mixed_scripts')"""
+    ).fetchall()
+    spellings: dict[tuple[str, str], set[str]] = {}
+    for _id, model, make, canonical, generation, host in rows:
+        if host == "bringatrailer.com":
+            assert model == canonical and generation is None, (model, canonical, generation)
+        else:
+            assert _canonical_model_from_text(model, make, generation) == canonical.lower(), (model, canonical)
+            assert generation is None or generation in model, (model, generation)
+        spellings.setdefault((make, canonical), set()).add(model)
+    # the same car meets under one name although the platforms spell it differently
+    assert sum(len(names) > 1 for names in spellings.values()) >= 3
+    assert any(generation for *_, generation, _host in rows)
+
+
+def test_bring_a_trailer_titles_state_a_mileage_the_odometer_had(family_sample):
+    rows = family_sample.execute(
+        f"""select l.title, v.mileage from raw.bat_listings l join raw.vehicles v on v.id = l.vehicle_id
+            where {PLATFORM_OF_LISTING} = 'bringatrailer.com' and l.title ~ '^(No Reserve: )?[0-9]+k-Mile '
+              and not exists (select 1 from raw._injected_defects d where d.table_name = 'vehicles'
+                              and d.record_key = v.id::text and d.defect_kind = 'mileage_out_of_range')"""
+    ).fetchall()
+    assert rows
+    for title, mileage in rows:
+        thousands = int(re.match(r"(?:No Reserve: )?([0-9]+)k-Mile ", title).group(1))
+        assert mileage is not None and thousands <= mileage // 1000, (title, mileage)
