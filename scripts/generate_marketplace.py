@@ -35,7 +35,9 @@ def build_parser() -> OneLineArgumentParser:
         description="Drop, recreate and fill the marketplace's raw tables (users, vehicles, bat_listings, "
         "vehicle_images, comments, bids, technicians, service_records, ownerships) plus the "
         "ground-truth tables _injected_defects, _owner_archetypes, _technician_profiles, _lot_truth, "
-        "_vehicle_truth and _generator_runs, using COPY.",
+        "_vehicle_truth, _listing_vehicle_truth and _generator_runs, using COPY. Every row is a version "
+        "delivered at its _loaded_at (the daily load after it happened); the tables hold what arrived by "
+        "--as-of.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -66,8 +68,8 @@ def build_parser() -> OneLineArgumentParser:
     parser.add_argument(
         "--as-of",
         default=DEFAULT_AS_OF,
-        help=f"extract time: every timestamp is at or before it and _loaded_at derives from it "
-        f"(default {DEFAULT_AS_OF}), e.g. 2025-06-30T00:00:00Z",
+        help=f"extract time: the tables hold the rows loaded by then (every version for users, vehicles and "
+        f"technicians, the latest one for the others) (default {DEFAULT_AS_OF}), e.g. 2025-06-30T00:00:00Z",
     )
     parser.add_argument("--quiet", action="store_true", help="print nothing on success")
     return parser

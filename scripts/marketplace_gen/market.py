@@ -109,7 +109,7 @@ def price_listings(
     calibration = _price_calibration(raw_log_value, sold)
     median, sd = calibration
     log_value = TARGET_LOG_MEDIAN + (raw_log_value - median) * (TARGET_LOG_SD / sd)
-    elapsed = np.where(status == STATUS_LIVE, np.clip((cfg.as_of - listings.start) / (7 * DAY), 0.02, 1.0), 1.0)
+    elapsed = np.where(status == STATUS_LIVE, np.clip((cfg.world_end - listings.start) / (7 * DAY), 0.02, 1.0), 1.0)
     high_bid_dollars = _high_bid_dollars(rng, np.exp(log_value), status, elapsed)
     attention = _attention(rng, log_value, status, elapsed)
     n_bids = _bid_counts(rng, attention.popularity, status, elapsed, high_bid_dollars)
@@ -168,7 +168,9 @@ def _documentation_at_start(
     service_count = _service_records_before(service, listings)
     has_documents = rng.random(n) < 0.10 + 0.25 * (service_count > 3) + 0.15 * (vehicles.year[vehicle] >= 1990)
     seller_ordinal = listings.seller_ownership - np.searchsorted(ownerships.vehicle, vehicle) + 1
-    dealer_account = users.user_type[listings.seller] == USER_DEALER
+    # a dealer account, or a private seller who had turned dealer by the start
+    seller = listings.seller
+    dealer_account = (users.user_type[seller] == USER_DEALER) | (users.dealer_since[seller] <= listings.start)
     seller_type = np.where(dealer_account | listings.consigned, SELLER_DEALER, SELLER_PRIVATE)
     level_shares = np.where(
         seller_type[:, None] == SELLER_DEALER, [[0.02, 0.08, 0.40, 0.50]], [[0.06, 0.20, 0.44, 0.30]]
@@ -350,7 +352,7 @@ def listing_titles(vehicles: Vehicles, listings: Listings, market: ListingMarket
             lot_numbers.append(None)
             continue
         if vehicles.kind[v] in ODOMETER_KINDS and text.year_stated[v]:
-            unknown = bool(vehicles.mileage[v] < 0)
+            unknown = bool(vehicles.mileage_unknown[v])
             miles, pick = int(listings.mileage[i]), int(picks[P_TITLE_MILEAGE])
             make, model = text.canonical_makes[v], text.canonical_models[v]
             tmu = ", TMU" if unknown and picks[P_TMU] % 3 == 0 else ""
@@ -450,7 +452,7 @@ def _description(vehicles: Vehicles, listings: Listings, market: ListingMarket, 
 def _opener_fields(vehicles: Vehicles, v: int, name: str, miles: int, state_pick) -> dict:
     """The placeholders of catalog.DESC_OPENERS, with wording for what the seller did not state."""
     text = vehicles.text
-    if vehicles.mileage[v] < 0:
+    if vehicles.mileage_unknown[v]:
         miles_text = "unknown"
     else:
         miles_text = f"{miles // 1000}k" if miles >= 1000 else str(miles)

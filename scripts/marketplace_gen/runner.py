@@ -24,21 +24,24 @@ from .comments import comment_chunks
 from .common import GeneratorConfig
 from .copytext import BINARY_HEADER, BINARY_TRAILER, fmt_ts, py_table
 from .defects import Ledger
+from .delivery import DeliveredRows, Extract
 from .images import image_chunks
+from .listing_table import listings_copy, plan_listing_defects
 from .tables import (
-    listings_copy,
-    lot_truth_rows,
-    owner_archetype_rows,
     ownerships_copy,
     plan_bare_vehicles,
-    plan_listing_defects,
     plan_service_orphans,
     service_copy,
-    technician_profile_rows,
     technicians_copy,
     users_copy,
-    vehicle_truth_rows,
     vehicles_copy,
+)
+from .truth import (
+    listing_vehicle_truth_rows,
+    lot_truth_rows,
+    owner_archetype_rows,
+    technician_profile_rows,
+    vehicle_truth_rows,
 )
 from .world import World, build_world
 
@@ -87,6 +90,8 @@ TRUTH_DDL = {
     "_lot_truth": "vehicle_id bigint not null, lot_category text not null, family text not null",
     "_vehicle_truth": "vehicle_id bigint not null, canonical_make text not null, canonical_model text not null, "
     "generation text",
+    "_listing_vehicle_truth": "listing_id bigint not null, vehicle_id bigint not null, state_updated_at timestamptz, "
+    "mileage integer, color text, condition_rating numeric(3,1)",
     "_generator_runs": "scale numeric not null, seed bigint not null, dirty_rate numeric not null, "
     "as_of timestamptz not null, generated_rows jsonb not null",
 }
@@ -133,45 +138,50 @@ def as_of_seconds(as_of: str | int | datetime) -> int:
     return as_of if isinstance(as_of, int) else parse_as_of(str(as_of))
 
 
-def table_contents(world: World, ledger: Ledger) -> Iterator[tuple[str, Iterable[CopyChunk]]]:
-    """Every table's COPY data, in load order: the one list of what the generator writes.
+def table_contents(world: World, ledger: Ledger, extract: Extract) -> Iterator[tuple[str, Iterable[CopyChunk]]]:
+    """Every table's COPY data for ``extract``, in load order: the one list of what the generator writes.
 
-    In-memory tables are formatted whole (their ``_loaded_at`` and re-deliveries are added by
-    tables.with_loaded_at); streamed tables yield chunks (``_loaded_at`` from chunks.loaded_at). Each
-    injected defect is recorded in the ledger where it is written; the ledger becomes ``_injected_defects``
-    once every raw table is done. Defect plans that children depend on (blocked listings get no children,
+    In-memory tables are formatted whole, one row per delivered version (delivery.deliver_rows adds the
+    ``_loaded_at``, re-sends and the extract's choice of rows); streamed tables yield chunks
+    (chunks.written_rows). Each injected defect is recorded in the ledger with the load time of its row;
+    the ledger becomes ``_injected_defects`` once every raw table is done, and the ground truth goes out with
+    the rows it describes (truth.py). Defect plans that children depend on (blocked listings get no children,
     orphaned service records no work photos) are made before those children.
     """
-    yield "users", [text_chunk(users_copy(world, ledger))]
-    yield "technicians", [text_chunk(technicians_copy(world, ledger))]
-    yield "vehicles", [text_chunk(vehicles_copy(world, ledger))]
+    delivered: dict[str, DeliveredRows] = {}
+    yield "users", [text_chunk(users_copy(world, ledger, extract, delivered))]
+    yield "technicians", [text_chunk(technicians_copy(world, ledger, extract, delivered))]
+    yield "vehicles", [text_chunk(vehicles_copy(world, ledger, extract, delivered))]
     listing_defects = plan_listing_defects(world, ledger)
-    yield "bat_listings", [text_chunk(listings_copy(world, ledger, listing_defects))]
-    yield "ownerships", [text_chunk(ownerships_copy(world, ledger))]
+    yield "bat_listings", [text_chunk(listings_copy(world, ledger, listing_defects, extract, delivered))]
+    yield "ownerships", [text_chunk(ownerships_copy(world, ledger, extract, delivered))]
     service_defects = plan_service_orphans(world, ledger)
-    yield "service_records", [text_chunk(service_copy(world, ledger, service_defects))]
-    yield "bids", bid_chunks(world, ledger)
-    yield "comments", comment_chunks(world, ledger)
-    yield "vehicle_images", image_chunks(world, ledger, service_defects)
-    yield "_injected_defects", [text_chunk(injected_defect_rows(ledger))]
-    yield "_owner_archetypes", [text_chunk(owner_archetype_rows(world))]
-    yield "_technician_profiles", [text_chunk(technician_profile_rows(world))]
-    yield "_lot_truth", [text_chunk(lot_truth_rows(world))]
-    yield "_vehicle_truth", [text_chunk(vehicle_truth_rows(world))]
+    yield "service_records", [text_chunk(service_copy(world, ledger, service_defects, extract, delivered))]
+    yield "bids", bid_chunks(world, ledger, extract)
+    yield "comments", comment_chunks(world, ledger, extract)
+    yield "vehicle_images", image_chunks(world, ledger, service_defects, extract)
+    yield "_injected_defects", [text_chunk(injected_defect_rows(ledger, extract))]
+    yield "_owner_archetypes", [text_chunk(owner_archetype_rows(world, delivered, extract))]
+    yield "_technician_profiles", [text_chunk(technician_profile_rows(world, delivered, extract))]
+    yield "_lot_truth", [text_chunk(lot_truth_rows(world, delivered, extract))]
+    yield "_vehicle_truth", [text_chunk(vehicle_truth_rows(world, delivered, extract))]
+    yield "_listing_vehicle_truth", [text_chunk(listing_vehicle_truth_rows(world, delivered, extract))]
 
 
-def injected_defect_rows(ledger: Ledger) -> bytes:
-    truth = sorted(ledger.rows)
+def injected_defect_rows(ledger: Ledger, extract: Extract) -> bytes:
+    truth = ledger.rows_in(extract)
     return py_table([[row[column] for row in truth] for column in range(4)])
 
 
-def produce(cfg: GeneratorConfig, ledger: Ledger, out: queue.Queue[QueueItem], stats: dict) -> None:
-    """The producer thread: builds the world, then puts each table's items on ``out``; counts rows in
-    ``stats`` (table -> rows, plus ``_world_seconds``)."""
+def produce(
+    cfg: GeneratorConfig, ledger: Ledger, extract: Extract, out: queue.Queue[QueueItem], stats: dict
+) -> None:
+    """The producer thread: builds the world, then puts each table's items for ``extract`` on ``out``;
+    counts rows in ``stats`` (table -> rows, plus ``_world_seconds``)."""
     started = time.perf_counter()
     world = build_world(cfg, plan_bare_vehicles(ledger))
     stats["_world_seconds"] = time.perf_counter() - started
-    for table, chunks in table_contents(world, ledger):
+    for table, chunks in table_contents(world, ledger, extract):
         out.put(TableStart(table))
         rows = 0
         binary = table in BINARY_TABLES
@@ -221,7 +231,7 @@ def generate(
             conn = conn_or_dsn
         with conn.transaction(), conn.cursor() as cur:
             _create_tables(cur, schema_sql)
-            _load(cur, schema_sql, cfg, ledger, stats, progress)
+            _load(cur, schema_sql, cfg, ledger, Extract.base(as_of_s), stats, progress)
             rows = {t: stats.get(t, 0) for t in TABLES}
             rows["_injected_defects"] = stats.get("_injected_defects", 0)
             cur.execute(
@@ -254,7 +264,13 @@ class _ProducerStopped(Exception):
 
 
 def _load(
-    cur, schema_sql: str, cfg: GeneratorConfig, ledger: Ledger, stats: dict, progress: ProgressCallback | None
+    cur,
+    schema_sql: str,
+    cfg: GeneratorConfig,
+    ledger: Ledger,
+    extract: Extract,
+    stats: dict,
+    progress: ProgressCallback | None,
 ) -> None:
     """Run the producer thread and COPY what it queues; re-raises the producer's error, if any."""
     items: queue.Queue[QueueItem] = queue.Queue(maxsize=QUEUE_ITEMS)
@@ -262,7 +278,7 @@ def _load(
 
     def work() -> None:
         try:
-            produce(cfg, ledger, items, stats)
+            produce(cfg, ledger, extract, items, stats)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
             errors.append(exc)
         finally:

@@ -117,7 +117,7 @@ def _when(
     archetype and year owned (scaled to the run's target count), at uniform times in the ownership."""
     # each ownership's serviceable window: from acquisition (not before 1990 or the build date) to disposal
     window_start = np.maximum(np.maximum(own.acquired_at, JAN_1_1990), manufactured_at[own.vehicle])
-    window_end = np.where(own.disposed_at != OPEN, own.disposed_at, cfg.as_of - DAY)
+    window_end = np.where(own.disposed_at != OPEN, own.disposed_at, cfg.world_end - DAY)
     years = np.maximum(0, window_end - window_start) / YEAR
     expected = np.array([0.9, 1.2, 2.6, 1.0])[own.archetype] * years
     expected[vehicle_kind[own.vehicle] == KIND_NON_VEHICLE] = 0

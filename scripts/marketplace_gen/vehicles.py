@@ -1,13 +1,12 @@
 """Vehicles: what each lot is (kind, model, year, condition) and how the seller describes it (text columns).
 
 Everything here draws from STREAM_VEHICLES, in this order: ``draw_identity`` (lot group, decade, model,
-year, lot type, lot year),
-``draw_condition`` (hidden quality, rating, build date), the listing count per vehicle (world.py), the
-per-vehicle draw tables (``VehicleDraws``), and after the histories one uniform per vehicle in
-``histories.reported_mileage``. The per-vehicle tables are read by histories.py (listing and ownership timeline) and
-by ``text_attributes`` here; their columns are named below. How a lot is written down beyond that (which
-of a lot's model texts, whether it states its year, a car title's accessory phrase) draws from STREAM_TEXT
-(``TextDraws``).
+year, lot type, lot year), ``draw_condition`` (hidden quality, rating, build date), the listing count per
+vehicle (world.py), the per-vehicle draw tables (``VehicleDraws``), and after the histories one uniform per
+vehicle in ``histories.draw_true_mileage_unknown``. The per-vehicle tables are read by histories.py (listing
+and ownership timeline) and by ``text_attributes`` here; their columns are named below. How a lot is
+written down beyond that (which of a lot's model texts, whether it states its year, a car title's accessory
+phrase, the platform's model text) draws from STREAM_TEXT (``TextDraws``).
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ U_LATEST_DURATION = 1
 U_LATEST_START = 2
 U_EARLIER_STATUS = 3  # + j for the j-th earlier listing (3..5)
 U_CREATED = 5  # when the vehicle record was created
-U_UPDATED = 6
+U_UPDATED = 6  # (no longer read: vehicle_states.py times every change)
 U_EARLIER_GAP = 7  # + j: time between an earlier listing and the next one (7..9)
 U_MAKE_SPELLING = 8
 U_HAS_TRIM = 9
@@ -140,11 +139,11 @@ class Vehicles:
     planned_listings: np.ndarray
     platform: np.ndarray  # platforms.PLATFORM_*: where the vehicle record (and every listing of it) comes from
     bare: np.ndarray  # the make-null defect: no listings, no text the marketplace can use
-    current_owner: np.ndarray  # 0-based user index, -1 if never owned on record
-    current_ownership: np.ndarray  # the open ownership row, -1 if none
-    mileage: np.ndarray  # reported odometer, -1 = unknown
+    current_owner: np.ndarray  # 0-based user index at the world's end, -1 if never owned on record
+    current_ownership: np.ndarray  # the ownership row open at the world's end, -1 if none
+    true_mileage_unknown: np.ndarray  # TMU: no odometer reading is reported
+    mileage_unknown: np.ndarray  # no reading is ever reported: TMU, or a lot without an odometer
     created_at: np.ndarray
-    updated_at: np.ndarray
 
     @property
     def kind(self) -> np.ndarray:

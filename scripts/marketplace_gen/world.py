@@ -1,4 +1,5 @@
-"""The in-memory world: users, technicians, vehicles, listings, ownerships, service records, listing text.
+"""The in-memory world: users, technicians, vehicles and their states, listings, ownerships, service
+records, listing text, and when each of their versions reaches the warehouse.
 
 Everything here is sized by the number of vehicles (287K at scale 1.0) and fits in memory; the big child
 tables (bids, comments, images) are streamed chunk-wise from these arrays by bids.py, comments.py and
@@ -14,12 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import lots, platforms
+from .arrivals import Arrivals, schedule_arrivals
 from .comments import CommentVocabulary
-from .common import STREAM_VEHICLES, GeneratorConfig, stream_rng, weighted_choice
-from .histories import Listings, Ownerships, build_histories, current_ownership_rows, reported_mileage
+from .common import ODOMETER_KINDS, STREAM_VEHICLES, GeneratorConfig, stream_rng, weighted_choice
+from .histories import Listings, Ownerships, build_histories, current_ownership_rows, draw_true_mileage_unknown
 from .market import ListingMarket, listing_descriptions, listing_titles, price_listings
 from .people import OwnerPools, Technicians, Users, make_technicians, make_users
 from .service import ServiceRecords, make_service, service_descriptions
+from .vehicle_states import VehicleStates, build_vehicle_states
 from .vehicles import (
     T_PLATFORM,
     Vehicles,
@@ -45,6 +48,8 @@ class World:
     listings: Listings
     ownerships: Ownerships
     service: ServiceRecords
+    states: VehicleStates  # the vehicles table's rows: every state of every vehicle
+    arrivals: Arrivals  # when each record's versions reach the warehouse
     market: ListingMarket
     listing_platform: np.ndarray  # platforms.PLATFORM_* of each listing (its vehicle's)
     titles: list[str]
@@ -65,6 +70,7 @@ def build_world(cfg: GeneratorConfig, plan_bare_vehicles: BareVehiclePlanner) ->
     pools = OwnerPools(users)
     technicians = make_technicians(cfg, users)
     vehicles, listings, ownerships = make_vehicles_listings_ownerships(cfg, users, pools, plan_bare_vehicles)
+    states = build_vehicle_states(cfg.seed, cfg.world_end, vehicles, listings, ownerships, users)
     service = make_service(cfg, vehicles.kind, vehicles.condition.manufactured_at, ownerships, technicians)
     market = price_listings(cfg, users, vehicles, listings, ownerships, service)
     listing_text = listing_titles(vehicles, listings, market)
@@ -77,6 +83,8 @@ def build_world(cfg: GeneratorConfig, plan_bare_vehicles: BareVehiclePlanner) ->
         listings=listings,
         ownerships=ownerships,
         service=service,
+        states=states,
+        arrivals=schedule_arrivals(users, technicians, states, listings, ownerships, service),
         market=market,
         listing_platform=vehicles.platform[listings.vehicle],
         titles=listing_text.titles,
@@ -94,8 +102,8 @@ def make_vehicles_listings_ownerships(
     """Vehicles and their histories, in the order STREAM_VEHICLES is drawn (see vehicles.py)."""
     rng = stream_rng(cfg.seed, STREAM_VEHICLES)
     n = cfg.n_vehicles
-    identity = draw_identity(rng, n, cfg.as_of)
-    condition = draw_condition(rng, identity, cfg.as_of)
+    identity = draw_identity(rng, n, cfg.world_end)
+    condition = draw_condition(rng, identity, cfg.world_end)
     # listings over the vehicle's life (0-4): most are listed once or never; a non-car lot (but a make-level
     # motorcycle) is in the data because it was listed, so at least once
     planned_listings = weighted_choice(rng, [0.66, 0.25, 0.065, 0.02, 0.005], n)
@@ -105,7 +113,7 @@ def make_vehicles_listings_ownerships(
     planned_listings[bare] = 0
     draws = draw_per_vehicle(rng, n)
     histories = build_histories(
-        cfg.as_of,
+        cfg.world_end,
         users,
         pools,
         identity.kind,
@@ -116,7 +124,7 @@ def make_vehicles_listings_ownerships(
         draws,
     )
     listings, ownerships = histories.listings, histories.ownerships
-    mileage = reported_mileage(rng, identity.kind, listings, ownerships, cfg.as_of)
+    true_mileage_unknown = draw_true_mileage_unknown(rng, n)
     text_draws = draw_text(cfg.seed, n)
     first_seen = histories.created_at.copy()
     if listings.n:  # listings are in start order: the first start per vehicle is its first listing
@@ -135,8 +143,8 @@ def make_vehicles_listings_ownerships(
         bare=bare,
         current_owner=histories.current_owner,
         current_ownership=current_ownership_rows(n, ownerships),
-        mileage=mileage,
+        true_mileage_unknown=true_mileage_unknown,
+        mileage_unknown=true_mileage_unknown | ~np.isin(identity.kind, ODOMETER_KINDS),
         created_at=histories.created_at,
-        updated_at=histories.updated_at,
     )
     return vehicles, listings, ownerships
