@@ -18,6 +18,7 @@ from .chunks import (
     active_users_joined_before,
     chunk_load_times,
     deliver_chunk,
+    listing_children_load_span,
     rows_per_parent,
     running_max_within,
 )
@@ -35,10 +36,12 @@ def bid_chunks(world: World, ledger: Ledger, extract: Extract) -> Iterator[CopyC
     listings = world.listings
     bids_per_listing = world.delivered_rows_per_listing(world.market.n_bids)
     plan = ledger.plan_streamed(TABLE, int(bids_per_listing.sum()))
+    earliest, latest = listing_children_load_span(world, 0)
     first_row = 0
     for chunk, lo in enumerate(range(0, listings.n, LISTINGS_PER_CHUNK)):
         hi = min(listings.n, lo + LISTINGS_PER_CHUNK)
-        yield bids_chunk(world, ledger, extract, plan, bids_per_listing[lo:hi], chunk, lo, first_row)
+        if extract.may_hold(earliest[lo:hi].min(), latest[lo:hi].max()):
+            yield bids_chunk(world, ledger, extract, plan, bids_per_listing[lo:hi], chunk, lo, first_row)
         first_row += int(bids_per_listing[lo:hi].sum())
 
 

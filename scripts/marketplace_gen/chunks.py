@@ -8,13 +8,16 @@ table is chunked as long as the chunk boundaries stay the same.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from .defects import Ledger
-from .delivery import Extract, late_load_times, resend_times
+from .delivery import STREAMED_LOAD_MARGIN, Extract, late_load_times, resend_times
 from .people import Users
+
+if TYPE_CHECKING:  # world.py imports comments.py, which imports this module
+    from .world import World
 
 _PARENT_STRIDE = np.int64(1) << np.int64(42)  # larger than any value passed to running_max_within
 _VALUE_OFFSET = np.int64(1) << np.int64(31)  # makes -1 (and small negatives) sort below real values
@@ -59,6 +62,17 @@ def active_users_joined_before(rng: np.random.Generator, users: Users, times: np
     cumulative = users.cumulative_activity
     j = np.searchsorted(cumulative, rng.random(len(times)) * cumulative[joined - 1], side="right")
     return np.minimum(j, joined - 1)
+
+
+def listing_children_load_span(world: World, after_end: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per listing, the earliest and latest load time of its comments or bids (made up to ``after_end``
+    seconds after the listing's end): no earlier than the listing's first version or its start, no later
+    than STREAMED_LOAD_MARGIN after the end (the world's end while it runs)."""
+    listings, first = world.listings, world.arrivals.listing_first
+    window_end = np.where(listings.end >= 0, listings.end, world.cfg.world_end)
+    earliest = np.maximum(first, listings.start)
+    latest = np.maximum(first, window_end + after_end) + STREAMED_LOAD_MARGIN
+    return earliest, latest
 
 
 def chunk_load_times(rng: np.random.Generator, event: np.ndarray, not_before: np.ndarray) -> np.ndarray:

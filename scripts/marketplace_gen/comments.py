@@ -24,6 +24,7 @@ from .chunks import (
     active_users_joined_before,
     chunk_load_times,
     deliver_chunk,
+    listing_children_load_span,
     rows_per_parent,
     running_max_within,
 )
@@ -106,10 +107,12 @@ def comment_chunks(world: World, ledger: Ledger, extract: Extract) -> Iterator[C
     listings = world.listings
     comments_per_listing = world.delivered_rows_per_listing(world.market.n_comments)
     plan = ledger.plan_streamed(TABLE, int(comments_per_listing.sum()))
+    earliest, latest = listing_children_load_span(world, TRAILING_DAYS * DAY)
     first_row = 0
     for chunk, lo in enumerate(range(0, listings.n, LISTINGS_PER_CHUNK)):
         hi = min(listings.n, lo + LISTINGS_PER_CHUNK)
-        yield comments_chunk(world, ledger, extract, plan, comments_per_listing[lo:hi], chunk, lo, first_row)
+        if extract.may_hold(earliest[lo:hi].min(), latest[lo:hi].max()):
+            yield comments_chunk(world, ledger, extract, plan, comments_per_listing[lo:hi], chunk, lo, first_row)
         first_row += int(comments_per_listing[lo:hi].sum())
 
 

@@ -28,6 +28,9 @@ from .defects import Ledger, TableDefects
 BATCH_TIME_OF_DAY = 6 * 3600  # the daily load runs at 06:00 UTC
 MIN_LAG = 3600  # a version is in the next batch that starts at least this long after it happened
 LATE_SHARE = 0.005  # streamed rows (comments, bids, images) that arrive 1-5 days late
+# how much later than its event a streamed row can arrive: a late row (5 days) re-sent (3), the batches
+# between (2), and what a defect moves (a bid placed up to 2 days after the end)
+STREAMED_LOAD_MARGIN = 14 * DAY
 NEVER = np.iinfo(np.int64).max  # the load time of a row that is not delivered
 HISTORY_TABLES = ("users", "technicians", "vehicles")
 
@@ -70,6 +73,11 @@ class Extract:
     def holds(self, loaded: np.ndarray) -> np.ndarray:
         """Rows loaded in the window (before the latest-version rule)."""
         return (loaded > self.after) & (loaded <= self.until)
+
+    def may_hold(self, earliest: int, latest: int) -> bool:
+        """Whether rows loaded between ``earliest`` and ``latest`` can be in the window: a streamed chunk
+        outside it is not generated at all (what makes an append fast)."""
+        return latest > self.after and earliest <= self.until
 
     def keeps(self, table: str, record: np.ndarray, version: np.ndarray, loaded: np.ndarray) -> np.ndarray:
         """The rows of ``table`` this extract writes: in the window, and in a base run of a table that is not

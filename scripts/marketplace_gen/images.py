@@ -22,7 +22,7 @@ from .chunks import ChildRows, CopyChunk, chunk_load_times, rows_per_parent, wri
 from .common import DAY, KIND_NON_VEHICLE, STREAM_IMAGES, stream_rng
 from .copytext import Rows, Vocab, ndigits, uuid_bytes, uuid_text
 from .defects import ORPHAN_BASE, TABLE_KINDS, Ledger, StreamedDefectPlan, shift_to_eligible
-from .delivery import Extract
+from .delivery import STREAMED_LOAD_MARGIN, Extract
 from .tables import ServiceDefectPlan
 from .world import World
 
@@ -132,10 +132,35 @@ def image_chunks(
     plan = plan_image_counts(world, service_plan)
     chunks = _chunk_list(plan)
     defects = ledger.plan_streamed(TABLE, sum(c.rows for c in chunks))
+    spans = {kind: _load_span(world, kind) for kind in (GALLERY, WORK, GARAGE)}
     first_row = 0
     for number, chunk in enumerate(chunks):
-        yield images_chunk(world, ledger, extract, plan, defects, number, chunk, first_row)
+        earliest, latest = spans[chunk.kind]
+        if chunk.rows and extract.may_hold(earliest[chunk.lo : chunk.hi].min(), latest[chunk.lo : chunk.hi].max()):
+            yield images_chunk(world, ledger, extract, plan, defects, number, chunk, first_row)
         first_row += chunk.rows
+
+
+def _load_span(world: World, kind: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per parent (listing, work order or vehicle), the earliest and latest load time of its photos: no
+    earlier than what they reference, no later than STREAMED_LOAD_MARGIN after the last upload (a gallery
+    photo up to 61 days after the end, a work photo 3 days after the work, a garage photo any time)."""
+    arrivals, world_end = world.arrivals, world.cfg.world_end
+    if kind == GALLERY:
+        listings = world.listings
+        window_end = np.where(listings.end >= 0, listings.end, world_end)
+        first = arrivals.listing_first
+        return first, np.maximum(first, window_end + 61 * DAY) + STREAMED_LOAD_MARGIN
+    if kind == WORK:
+        service, tech = world.service, world.technicians
+        shop = np.where(service.technician >= 0, tech.user_index[np.maximum(service.technician, 0)], -1)
+        uploader = np.where(shop >= 0, shop, world.ownerships.owner[service.ownership])
+        latest = np.maximum.reduce(
+            [arrivals.service, service.performed_at + 4 * DAY, arrivals.user_joined[uploader]]
+        )
+        return arrivals.service, latest + STREAMED_LOAD_MARGIN
+    vehicles = world.vehicles
+    return arrivals.vehicle_first, np.full(vehicles.n, world_end + STREAMED_LOAD_MARGIN)
 
 
 def _chunk_list(plan: ImagePlan) -> list[ImageChunk]:
