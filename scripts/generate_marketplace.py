@@ -46,10 +46,10 @@ last run recorded in _generator_runs, with the base run's --scale, --seed and --
 def build_parser() -> OneLineArgumentParser:
     parser = OneLineArgumentParser(
         prog="generate_marketplace.py",
-        description="Drop, recreate and fill the marketplace's raw tables (users, vehicles, bat_listings, "
-        "vehicle_images, comments, bids, technicians, service_records, ownerships) plus the "
-        "ground-truth tables _injected_defects, _owner_archetypes, _technician_profiles, _lot_truth, "
-        "_vehicle_truth, _listing_vehicle_truth and _generator_runs, using COPY. Every row is a version "
+        description="Drop, recreate and fill (with --append-days: add to) the marketplace's raw tables "
+        "(users, vehicles, bat_listings, vehicle_images, comments, bids, technicians, service_records, "
+        "ownerships) plus the ground-truth tables _injected_defects, _owner_archetypes, _technician_profiles, "
+        "_lot_truth, _vehicle_truth, _listing_vehicle_truth and _generator_runs, using COPY. Every row is a version "
         "delivered at its _loaded_at (the daily load after it happened); the tables hold what arrived by "
         "--as-of.",
         epilog=EPILOG,

@@ -184,15 +184,16 @@ def deliver_rows(
     a duplicate_delivery. Returns the COPY text, every row (re-sends included) and which rows were written.
     """
     n_versions = len(rows.record)
-    resends = _resend_rows(rows, resent, rng)
-    every = VersionRows([list(c) for c in rows.columns], rows.record, rows.version, rows.loaded)
-    every.extend(resends)
+    every = rows  # extended in place: the caller hands its rows over
+    every.extend(_resend_rows(rows, resent, rng))
     kept = extract.keeps(table, every.record, every.version, every.loaded)
     _record_defects(table, every, kept, keys, defects, ledger, extract)
     for j in np.nonzero(kept[n_versions:])[0].tolist():
         row = n_versions + j
         ledger.add(table, keys[every.record[row]], "duplicate_delivery", "re-sent with a later _loaded_at",
                    every.loaded[row])  # fmt: skip
+    if kept.all():
+        return py_table(every.columns + [fmt_ts_list(every.loaded)]), every, kept
     written = every.take(np.nonzero(kept)[0])
     return py_table(written.columns + [fmt_ts_list(written.loaded)]), every, kept
 
