@@ -2,59 +2,71 @@
 
 Chunk c draws from STREAM_BIDS (c,): bid times inside the listing's window, amounts climbing from a low
 opening bid to the listing's high bid, bidders weighted by activity (never the seller; the last bid of a
-sold listing is the winner's), then the times of bids moved outside the window and the re-deliveries'
-``_loaded_at``.
+sold listing is the winner's), then the load times (late rows), the times of bids moved outside the window
+and the re-sends' load times.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 
 from .chunks import (
     CopyChunk,
     active_users_joined_before,
-    loaded_at,
+    chunk_load_times,
+    deliver_chunk,
+    listing_children_load_span,
     rows_per_parent,
     running_max_within,
-    with_redeliveries,
 )
 from .common import DAY, STATUS_LIVE, STREAM_BIDS, stream_rng
 from .copytext import Rows
 from .defects import ORPHAN_BASE, TABLE_KINDS, Ledger, StreamedDefectPlan, shift_to_eligible
+from .delivery import Extract, batch_time
 from .world import World
 
 TABLE = "bids"
 LISTINGS_PER_CHUNK = 2000
 
 
-def bid_chunks(world: World, ledger: Ledger) -> Iterator[CopyChunk]:
+def bid_chunks(world: World, ledger: Ledger, extract: Extract) -> Iterator[CopyChunk]:
     listings = world.listings
-    bids_per_listing = world.market.n_bids * listings.has_children
+    bids_per_listing = world.delivered_rows_per_listing(world.market.n_bids)
     plan = ledger.plan_streamed(TABLE, int(bids_per_listing.sum()))
+    earliest, latest = listing_children_load_span(world, 0)
     first_row = 0
     for chunk, lo in enumerate(range(0, listings.n, LISTINGS_PER_CHUNK)):
         hi = min(listings.n, lo + LISTINGS_PER_CHUNK)
-        yield bids_chunk(world, ledger, plan, chunk, lo, hi, first_row)
+        if extract.may_hold(earliest[lo:hi].min(), latest[lo:hi].max()):
+            yield bids_chunk(world, ledger, extract, plan, bids_per_listing[lo:hi], chunk, lo, first_row)
         first_row += int(bids_per_listing[lo:hi].sum())
 
 
 def bids_chunk(
-    world: World, ledger: Ledger, plan: StreamedDefectPlan, chunk: int, lo: int, hi: int, first_row: int
+    world: World,
+    ledger: Ledger,
+    extract: Extract,
+    plan: StreamedDefectPlan,
+    bids_per_listing: np.ndarray,
+    chunk: int,
+    lo: int,
+    first_row: int,
 ) -> CopyChunk:
-    """The bids of listings lo .. hi - 1, whose first bid is global row ``first_row``."""
+    """The bids of listings lo, lo + 1, ... (``bids_per_listing`` each), whose first is global row
+    ``first_row``; the ones ``extract`` writes."""
     listings, market, users = world.listings, world.market, world.users
-    as_of = world.cfg.as_of
+    world_end = world.cfg.world_end
     rng = stream_rng(world.cfg.seed, STREAM_BIDS, chunk)
-    chunk_listings = np.arange(lo, hi)
-    bids_per_listing = market.n_bids[chunk_listings] * listings.has_children[chunk_listings]
+    chunk_listings = np.arange(lo, lo + len(bids_per_listing))
     parent, position, first_of_parent = rows_per_parent(bids_per_listing)
     n = len(parent)
     listing = chunk_listings[parent]
     start = listings.start[listing]
     live = listings.status[listing] == STATUS_LIVE
-    window_end = np.where(live, as_of - 60, listings.end[listing])
+    window_end = np.where(live, world_end - 60, listings.end[listing])
     # bids crowd towards the end of the auction
     progress = rng.random(n) ** 0.45
     progress = progress[np.lexsort((progress, parent))]
@@ -73,48 +85,58 @@ def bids_chunk(
         amount_null=np.zeros(n, dtype=bool),
         placed=placed_at,
     )
-    redelivered = _apply_defects(rng, columns, plan, first_row, live, listings.end[listing], start, as_of, ledger)
-    columns = with_redeliveries(columns, redelivered)
-    loaded = loaded_at(as_of, n, ledger.redelivery_loaded_at(rng, len(redelivered)))
+    loaded = chunk_load_times(rng, placed_at, world.arrivals.listing_first[listing])
+    window = ListingWindow(live, listings.end[listing], start, world_end)
+    resent = _apply_defects(rng, columns, loaded, plan, first_row, window, ledger)
+    columns, loaded = deliver_chunk(TABLE, columns, loaded, resent, columns["ids"], rng, ledger, extract)
     return CopyChunk(_encode(columns, loaded), len(loaded))
+
+
+class ListingWindow(NamedTuple):
+    """Per bid, its listing's window: whether it is live at the world's end, its end and start."""
+
+    live: np.ndarray
+    end: np.ndarray
+    start: np.ndarray
+    world_end: int
 
 
 def _apply_defects(
     rng: np.random.Generator,
     columns: dict[str, np.ndarray],
+    loaded: np.ndarray,
     plan: StreamedDefectPlan,
     first_row: int,
-    live: np.ndarray,
-    listing_end: np.ndarray,
-    start: np.ndarray,
-    as_of: int,
+    window: ListingWindow,
     ledger: Ledger,
 ) -> np.ndarray:
-    """Write the chunk's planned defects into ``columns``; returns the rows to re-deliver."""
+    """Write the chunk's planned defects into ``columns`` (recorded with the row's load time); returns the
+    rows to re-send."""
     ids, listing_id, amount = columns["ids"], columns["listing_id"], columns["amount"]
     rows, kinds = plan.in_chunk(first_row, len(ids))
     names = TABLE_KINDS[TABLE]
-    redelivered = []
+    resent = []
     for row, kind in zip(rows.tolist(), kinds.tolist(), strict=True):
         name = names[kind]
         if name == "bid_outside_window":
             continue  # placed below, on an ended listing
         if name == "duplicate_delivery":
-            redelivered.append(row)
-        elif name == "orphan_reference":
-            listing_id[row] = ORPHAN_BASE + first_row + row
-            ledger.add(TABLE, ids[row], name, f"listing_id set to {listing_id[row]}")
+            resent.append(row)
             continue
+        if name == "orphan_reference":
+            listing_id[row] = ORPHAN_BASE + first_row + row
+            detail = f"listing_id set to {listing_id[row]}"
         elif name == "missing_required_value":
             columns["amount_null"][row] = True
-        elif name == "price_not_positive":
+            detail = ""
+        else:  # price_not_positive
             amount[row] = 0 if row % 2 else -amount[row]
-        detail = f"amount {amount[row] / 100:.2f}" if name == "price_not_positive" else ""
-        ledger.add(TABLE, ids[row], name, detail)
+            detail = f"amount {amount[row] / 100:.2f}"
+        ledger.add(TABLE, ids[row], name, detail, loaded[row])
     outside = rows[np.array([names[k] == "bid_outside_window" for k in kinds.tolist()], dtype=bool)]
     if len(outside):
-        _place_outside_window(rng, outside, rows, live, listing_end, start, columns["placed"], as_of, ids, ledger)
-    return np.array(redelivered, dtype=np.int64)
+        _place_outside_window(rng, outside, rows, window, columns["placed"], loaded, ids, ledger)
+    return np.array(resent, dtype=np.int64)
 
 
 def _amounts(
@@ -154,25 +176,25 @@ def _place_outside_window(
     rng: np.random.Generator,
     planned: np.ndarray,
     defect_rows: np.ndarray,
-    live: np.ndarray,
-    listing_end: np.ndarray,
-    start: np.ndarray,
+    window: ListingWindow,
     placed_at: np.ndarray,
-    as_of: int,
+    loaded: np.ndarray,
     ids: np.ndarray,
     ledger: Ledger,
 ) -> None:
-    """Move the planned bids (shifted to bids of ended listings) to after the end, else before the start."""
-    taken = np.zeros(len(live), dtype=bool)
+    """Move the planned bids (shifted to bids of ended listings) to after the end, else before the start; a
+    bid moved later arrives no earlier than the batch after its new time."""
+    taken = np.zeros(len(window.live), dtype=bool)
     taken[defect_rows] = True
     taken[planned] = False
-    for row in shift_to_eligible(planned, ~live, taken):
-        after = listing_end[row] + 60 + int(rng.integers(0, 2 * DAY))
-        if after < as_of - 1:
+    for row in shift_to_eligible(planned, ~window.live, taken):
+        after = window.end[row] + 60 + int(rng.integers(0, 2 * DAY))
+        if after < window.world_end - 1:
             placed_at[row] = after
+            loaded[row] = max(loaded[row], int(batch_time(after)))
         else:
-            placed_at[row] = start[row] - 60 - int(rng.integers(0, DAY))
-        ledger.add(TABLE, ids[row], "bid_outside_window", "placed_at outside the listing window")
+            placed_at[row] = window.start[row] - 60 - int(rng.integers(0, DAY))
+        ledger.add(TABLE, ids[row], "bid_outside_window", "placed_at outside the listing window", loaded[row])
 
 
 def _encode(columns: dict[str, np.ndarray], loaded: np.ndarray) -> bytes:

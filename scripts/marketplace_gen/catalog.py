@@ -55,6 +55,8 @@ MAKE_WEIGHTS = {
     "Triumph": 0.5,
     "Lamborghini": 0.3,
     "GMC": 0.4,
+    "Suzuki": 0.3,
+    "Amphicar": 0.05,
 }
 
 # (make, model, first year, last year, typical BaT price USD, body style)
@@ -159,27 +161,16 @@ MODELS = [
     ("Triumph", "TR6", 1968, 1976, 20000, "Roadster"),
     ("Lamborghini", "Countach", 1974, 1990, 400000, "Coupe"),
     ("GMC", "Jimmy", 1970, 1991, 22000, "SUV"),
-]
-
-MOTORCYCLES = [
-    ("Harley-Davidson", "FLH Electra Glide", 1965, 2015, 14000),
-    ("Harley-Davidson", "Sportster XLCH", 1958, 1985, 12000),
-    ("Ducati", "916", 1994, 1998, 14000),
-    ("Ducati", "Monster 900", 1993, 2002, 6500),
-    ("Triumph", "Bonneville T120", 1959, 1975, 11000),
-    ("BMW", "R90S", 1973, 1976, 16000),
-    ("BMW", "R75/5", 1970, 1973, 8000),
-]
-
-NON_VEHICLE = [
-    ("Parts and Automobilia", "Gulf Oil Porcelain Sign", 3500),
-    ("Parts and Automobilia", "Porsche 3.2 Carrera Engine", 14000),
-    ("Parts and Automobilia", "Wayne 505 Gas Pump", 4500),
-    ("Parts and Automobilia", "Enclosed Car Trailer", 9000),
-    ("Parts and Automobilia", "Set of Fuchs Wheels", 3800),
-    ("Memorabilia", "Texaco Fire Chief Gas Pump", 5200),
-    ("Memorabilia", "Shell Neon Dealership Sign", 2800),
-    ("Memorabilia", "Vintage Snap-on Tool Chest", 1900),
+    # cars whose names look like boats, bikes, signs or campers (lots.LOOKALIKE_CARS)
+    ("Buick", "Riviera", 1971, 1973, 24000, "Coupe"),
+    ("Dodge", "Neon SRT-4", 2003, 2005, 12000, "Sedan"),
+    ("Jeep", "CJ-8 Scrambler", 1981, 1986, 38000, "SUV"),
+    ("Suzuki", "Samurai", 1986, 1995, 9000, "SUV"),
+    ("Dodge", "Ram 2500 Quad Cab", 1998, 2010, 26000, "Pickup"),
+    ("Plymouth", "Road Runner", 1968, 1980, 48000, "Coupe"),
+    ("Volkswagen", "Vanagon Westfalia Camper", 1980, 1991, 38000, "Van"),
+    ("Amphicar", "770", 1961, 1968, 75000, "Convertible"),
+    ("Ford", "F-150 Harley-Davidson Edition", 2000, 2003, 22000, "Pickup"),
 ]
 
 # Messy raw spellings per canonical make: (spelling, relative weight). Canonical spelling dominates.
@@ -357,12 +348,13 @@ TRIMS = {
     "911": ["Carrera", "Carrera 4S", "Turbo", "S", "SC", "Carrera 4", "GT3", "T"],
     "Mustang": ["GT", "Mach 1", "Boss 302", "Cobra", "LX 5.0", "Shelby GT500"],
     "Corvette": ["Stingray", "Z06", "Grand Sport", "Convertible", "ZR1", "L82"],
-    "M3": ["E30", "E36", "E46", "Competition", "CSL"],
+    "M3": ["Coupe", "Sedan", "Convertible", "Competition"],
     "Land Cruiser": ["FJ40", "FJ60", "FJ80", "100 Series", "FJ62"],
     "SL": ["300SL", "280SL", "380SL", "500SL", "560SL", "SL55 AMG"],
     "Camaro": ["Z/28", "SS", "RS", "IROC-Z"],
     "Defender": ["110", "90", "130"],
     "Bronco": ["Sport", "Ranger", "Eddie Bauer"],
+    "Riviera": ["Boat-Tail", "Boat-Tail GS"],
 }
 
 CITIES = [

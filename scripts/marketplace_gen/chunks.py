@@ -8,11 +8,16 @@ table is chunked as long as the chunk boundaries stay the same.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from .defects import Ledger
+from .delivery import STREAMED_LOAD_MARGIN, Extract, late_load_times, resend_times
 from .people import Users
+
+if TYPE_CHECKING:  # world.py imports comments.py, which imports this module
+    from .world import World
 
 _PARENT_STRIDE = np.int64(1) << np.int64(42)  # larger than any value passed to running_max_within
 _VALUE_OFFSET = np.int64(1) << np.int64(31)  # makes -1 (and small negatives) sort below real values
@@ -59,15 +64,54 @@ def active_users_joined_before(rng: np.random.Generator, users: Users, times: np
     return np.minimum(j, joined - 1)
 
 
-def with_redeliveries(arrays: dict[str, np.ndarray], redelivered: np.ndarray) -> dict[str, np.ndarray]:
-    """Each column followed by copies of its ``redelivered`` rows."""
-    n = len(next(iter(arrays.values())))
-    rows = np.concatenate([np.arange(n), redelivered])
-    return {name: column[rows] for name, column in arrays.items()}
+def listing_children_load_span(world: World, after_end: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per listing, the earliest and latest load time of its comments or bids (made up to ``after_end``
+    seconds after the listing's end): no earlier than the listing's first version or its start, no later
+    than STREAMED_LOAD_MARGIN after the end (the world's end while it runs)."""
+    listings, first = world.listings, world.arrivals.listing_first
+    window_end = np.where(listings.end >= 0, listings.end, world.cfg.world_end)
+    earliest = np.maximum(first, listings.start)
+    latest = np.maximum(first, window_end + after_end) + STREAMED_LOAD_MARGIN
+    return earliest, latest
 
 
-def loaded_at(as_of: int, n_first_deliveries: int, redelivery_times: np.ndarray) -> np.ndarray:
-    """``_loaded_at`` of a chunk: the extract time, then the re-deliveries' later times."""
-    loaded = np.full(n_first_deliveries + len(redelivery_times), as_of, dtype=np.int64)
-    loaded[n_first_deliveries:] = redelivery_times
-    return loaded
+def chunk_load_times(rng: np.random.Generator, event: np.ndarray, not_before: np.ndarray) -> np.ndarray:
+    """Load times of a chunk's rows: the batch after their event (a few arrive late), never before the
+    rows they reference (``not_before``)."""
+    return np.maximum(late_load_times(rng, event), not_before)
+
+
+def written_rows(
+    table: str,
+    loaded: np.ndarray,
+    resent: np.ndarray,
+    keys,
+    rng: np.random.Generator,
+    ledger: Ledger,
+    extract: Extract,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(chunk row of each row ``extract`` writes, its load time): the chunk's rows, then an exact re-send of
+    each row in ``resent`` one to three batches later (each recorded as a duplicate_delivery under
+    ``keys[row]``)."""
+    resent_loaded = resend_times(rng, loaded[resent])
+    for row, at in zip(resent.tolist(), resent_loaded.tolist(), strict=True):
+        ledger.add(table, keys[row], "duplicate_delivery", "re-sent with a later _loaded_at", at)
+    rows = np.concatenate([np.arange(len(loaded)), resent])
+    loaded = np.concatenate([loaded, resent_loaded])
+    kept = extract.holds(loaded)
+    return rows[kept], loaded[kept]
+
+
+def deliver_chunk(
+    table: str,
+    columns: dict[str, np.ndarray],
+    loaded: np.ndarray,
+    resent: np.ndarray,
+    keys,
+    rng: np.random.Generator,
+    ledger: Ledger,
+    extract: Extract,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """``written_rows`` applied to a chunk's columns: the columns and load times of the rows written."""
+    rows, loaded = written_rows(table, loaded, resent, keys, rng, ledger, extract)
+    return {name: column[rows] for name, column in columns.items()}, loaded

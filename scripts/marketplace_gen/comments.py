@@ -7,7 +7,7 @@ the suffix is a style flourish, a rant, or injected contact details.
 
 Chunk c draws from STREAM_COMMENTS (c,), in order: trailing comments after the end, posting times,
 comment kinds, replies, end-of-auction remarks, template picks, shouting, suffixes, commenters, likes,
-then the re-deliveries' ``_loaded_at``.
+then the load times (late rows) and the re-sends' load times.
 """
 
 from __future__ import annotations
@@ -22,20 +22,23 @@ from .chunks import (
     ChildRows,
     CopyChunk,
     active_users_joined_before,
-    loaded_at,
+    chunk_load_times,
+    deliver_chunk,
+    listing_children_load_span,
     rows_per_parent,
     running_max_within,
-    with_redeliveries,
 )
 from .common import DAY, STATUS_LIVE, STATUS_SOLD, STREAM_COMMENTS, stream_rng
 from .copytext import Rows, Vocab
 from .defects import ORPHAN_BASE, TABLE_KINDS, Ledger, StreamedDefectPlan, shift_to_eligible
+from .delivery import Extract
 
 if TYPE_CHECKING:  # world.py imports this module for CommentVocabulary
     from .world import World
 
 TABLE = "comments"
 LISTINGS_PER_CHUNK = 1000
+TRAILING_DAYS = 3  # how long after its end a listing still draws comments
 # Comment kinds and their shares; an answer needs an earlier question of the listing (else it is neutral).
 QUESTION, ANSWER, POSITIVE, NEGATIVE, NEUTRAL, COLOR = range(6)
 KIND_GROUPS = ["Q", "A", "POS", "NEG", "NEU", "COLOR"]
@@ -100,32 +103,42 @@ class CommentVocabulary:
         self.first_email = self.first_phone + len(catalog_extra.PHONE_SNIPPETS)
 
 
-def comment_chunks(world: World, ledger: Ledger) -> Iterator[CopyChunk]:
+def comment_chunks(world: World, ledger: Ledger, extract: Extract) -> Iterator[CopyChunk]:
     listings = world.listings
-    comments_per_listing = world.market.n_comments * listings.has_children
+    comments_per_listing = world.delivered_rows_per_listing(world.market.n_comments)
     plan = ledger.plan_streamed(TABLE, int(comments_per_listing.sum()))
+    earliest, latest = listing_children_load_span(world, TRAILING_DAYS * DAY)
     first_row = 0
     for chunk, lo in enumerate(range(0, listings.n, LISTINGS_PER_CHUNK)):
         hi = min(listings.n, lo + LISTINGS_PER_CHUNK)
-        yield comments_chunk(world, ledger, plan, chunk, lo, hi, first_row)
+        if extract.may_hold(earliest[lo:hi].min(), latest[lo:hi].max()):
+            yield comments_chunk(world, ledger, extract, plan, comments_per_listing[lo:hi], chunk, lo, first_row)
         first_row += int(comments_per_listing[lo:hi].sum())
 
 
 def comments_chunk(
-    world: World, ledger: Ledger, plan: StreamedDefectPlan, chunk: int, lo: int, hi: int, first_row: int
+    world: World,
+    ledger: Ledger,
+    extract: Extract,
+    plan: StreamedDefectPlan,
+    comments_per_listing: np.ndarray,
+    chunk: int,
+    lo: int,
+    first_row: int,
 ) -> CopyChunk:
-    """The comments of listings lo .. hi - 1, whose first comment is global row ``first_row``."""
+    """The comments of listings lo, lo + 1, ... (``comments_per_listing`` each), whose first is global row
+    ``first_row``; the ones ``extract`` writes."""
     listings, users, vocabulary = world.listings, world.users, world.comment_vocabulary
-    as_of = world.cfg.as_of
+    world_end = world.cfg.world_end
     rng = stream_rng(world.cfg.seed, STREAM_COMMENTS, chunk)
-    chunk_listings = np.arange(lo, hi)
-    children = rows_per_parent(world.market.n_comments[chunk_listings] * listings.has_children[chunk_listings])
+    chunk_listings = np.arange(lo, lo + len(comments_per_listing))
+    children = rows_per_parent(comments_per_listing)
     n = len(children.parent)
     listing = chunk_listings[children.parent]
     start = listings.start[listing]
     live = listings.status[listing] == STATUS_LIVE
-    window_end = np.where(live, as_of - 60, listings.end[listing])
-    posted_at = _posting_times(rng, start, window_end, live, children.parent, as_of)
+    window_end = np.where(live, world_end - 60, listings.end[listing])
+    posted_at = _posting_times(rng, start, window_end, live, children.parent, world_end)
     ids = first_row + 1 + np.arange(n, dtype=np.int64)
     kind, is_answer, reply_to = _kinds_and_threads(rng, children)
     late = (posted_at > window_end) | ((~live) & (posted_at > window_end - (window_end - start) // 60))
@@ -159,10 +172,9 @@ def comments_chunk(
         posted=posted_at,
         likes=likes,
     )
-    redelivered = _apply_defects(columns, plan, first_row, reply_to, start, vocabulary, as_of, ledger)
-    columns = with_redeliveries(columns, redelivered)
-    loaded = loaded_at(as_of, n, ledger.redelivery_loaded_at(rng, len(redelivered)))
-    columns["likes"][n:] += 1  # the re-delivery carries a fresher like counter
+    loaded = chunk_load_times(rng, posted_at, world.arrivals.listing_first[listing])
+    resent = _apply_defects(columns, loaded, plan, first_row, reply_to, start, vocabulary, ledger)
+    columns, loaded = deliver_chunk(TABLE, columns, loaded, resent, ids, rng, ledger, extract)
     return CopyChunk(_encode(columns, loaded, vocabulary), len(loaded))
 
 
@@ -172,14 +184,16 @@ def _posting_times(
     window_end: np.ndarray,
     live: np.ndarray,
     parent: np.ndarray,
-    as_of: int,
+    world_end: int,
 ) -> np.ndarray:
-    """Comments lean towards the end of the window; 5% of an ended listing's come in the hours after."""
+    """Comments lean towards the end of the window; 5% of an ended listing's come in the hours after (at
+    most TRAILING_DAYS)."""
     n = len(start)
     trailing = (~live) & (rng.random(n) < 0.05)
     progress = rng.random(n)
     inside = start + 60 + ((progress**0.7) * np.maximum(window_end - start - 120, 1)).astype(np.int64)
-    after = np.minimum(window_end + 60 + (rng.exponential(6 * 3600, n)).astype(np.int64), as_of - 1)
+    delay = np.minimum(rng.exponential(6 * 3600, n), TRAILING_DAYS * DAY).astype(np.int64)
+    after = np.minimum(window_end + 60 + delay, world_end - 1)
     posted_at = np.where(trailing & (after > window_end), after, inside)
     return posted_at[np.lexsort((posted_at, parent))]
 
@@ -225,15 +239,16 @@ def _templates(
 
 def _apply_defects(
     columns: dict[str, np.ndarray],
+    loaded: np.ndarray,
     plan: StreamedDefectPlan,
     first_row: int,
     reply_to: np.ndarray,
     start: np.ndarray,
     vocabulary: CommentVocabulary,
-    as_of: int,
     ledger: Ledger,
 ) -> np.ndarray:
-    """Write the chunk's planned defects into ``columns``; returns the rows to re-deliver."""
+    """Write the chunk's planned defects into ``columns`` (recorded with the row's load time); returns the
+    rows to re-send."""
     n = len(reply_to)
     names = TABLE_KINDS[TABLE]
     rows, kinds = plan.in_chunk(first_row, n)
@@ -251,19 +266,20 @@ def _apply_defects(
                 continue
             row = moved
         placed.append((row, name))
-    redelivered = []
+    resent = []
     for row, name in placed:
         detail = ""
         if name == "duplicate_delivery":
-            redelivered.append(row)
-        elif name == "orphan_reference":
+            resent.append(row)
+            continue
+        if name == "orphan_reference":
             columns["listing_id"][row] = ORPHAN_BASE + first_row + row
             detail = f"listing_id set to {columns['listing_id'][row]}"
         elif name == "missing_required_value":
             columns["body_null"][row] = True
             detail = "body is null"
         elif name == "future_timestamp":
-            columns["posted"][row] = as_of + (5 + row % 300) * DAY
+            columns["posted"][row] = loaded[row] + (5 + row % 300) * DAY
             detail = "posted_at after _loaded_at"
         elif name == "comment_before_start":
             columns["posted"][row] = start[row] - 3600 - (row % 48) * 3600
@@ -276,8 +292,8 @@ def _apply_defects(
             columns["suffix"][row] = vocabulary.first_email + row % len(catalog_extra.EMAIL_SNIPPETS)
         elif name == "contains_phone":
             columns["suffix"][row] = vocabulary.first_phone + row % len(catalog_extra.PHONE_SNIPPETS)
-        ledger.add(TABLE, columns["ids"][row], name, detail)
-    return np.array(redelivered, dtype=np.int64)
+        ledger.add(TABLE, columns["ids"][row], name, detail, loaded[row])
+    return np.array(resent, dtype=np.int64)
 
 
 def _encode(columns: dict[str, np.ndarray], loaded: np.ndarray, vocabulary: CommentVocabulary) -> bytes:

@@ -17,13 +17,17 @@ STREAM_COMMENTS     (chunk,): one comment chunk's rows
 STREAM_BIDS         (chunk,): one bid chunk's rows
 STREAM_DEFECTS      (table number, part): which rows of which table carry which injected defect
 STREAM_DESCRIPTIONS listing description sentence picks
+STREAM_TEXT         how a lot is written down: lot model texts, stated years, accessory phrases
+STREAM_STATES       vehicle state changes: mileage reports, repaints, gradings (vehicle_states.py)
 ==================  ==============================================================================
 
 Ids. Every entity has ids 1..n in the order of its arrays: row index i is id i + 1 (users, technicians,
 vehicles, ownerships, service records; listings after sorting by start time). Streamed child rows are
 numbered globally across chunks. Ids from ``ORPHAN_BASE`` (in defects.py) on exist in no table.
 
-Times are Unix seconds (int64) throughout; dates are days since 1970-01-01.
+Times are Unix seconds (int64) throughout; dates are days since 1970-01-01. The world is simulated up to
+``world_end``, HORIZON_DAYS after the base run's extract time ``as_of``: the base run writes what arrived by
+``as_of`` (delivery.py), and appends write what arrives later, from the same world.
 """
 
 from __future__ import annotations
@@ -55,7 +59,10 @@ OPEN = -(1 << 62)  # 'no end' for times (real times may be negative: before 1970
     STREAM_BIDS,
     STREAM_DEFECTS,
     STREAM_DESCRIPTIONS,
-) = range(11)
+    STREAM_TEXT,
+    STREAM_STATES,
+) = range(13)
+HORIZON_DAYS = 60  # how far beyond the base extract the world is simulated, for appends
 
 # Listing status codes and their text.
 STATUS_LIVE, STATUS_SOLD, STATUS_RESERVE_NOT_MET, STATUS_WITHDRAWN = 0, 1, 2, 3
@@ -66,8 +73,13 @@ COLLECTOR, FLIPPER, BUILDER, DRIVER = range(4)
 # How an owner acquired a vehicle (ownerships.acquired_via).
 VIA_NAMES = ["bat", "private", "dealer", "inheritance", "unknown"]
 VIA_BAT, VIA_PRIVATE, VIA_DEALER, VIA_INHERITANCE, VIA_UNKNOWN = range(5)
-# What a lot is: most are cars; a few motorcycles and non-vehicle lots (signs, parts) are sold too.
-KIND_CAR, KIND_MOTORCYCLE, KIND_NON_VEHICLE = 0, 1, 2
+# What a lot is (_lot_truth.lot_category): most are cars; motorcycles (any two- or three-wheeler, scooter,
+# mini-bike or ATV), non-vehicle lots (parts, automobilia, signs, literature, models, trailers) and other
+# vehicles (boats, tractors, karts, golf carts, snowmobiles) are sold too.
+KIND_CAR, KIND_MOTORCYCLE, KIND_NON_VEHICLE, KIND_OTHER_VEHICLE = 0, 1, 2, 3
+LOT_CATEGORY_NAMES = ["car", "motorcycle", "non_vehicle", "other_vehicle"]
+# Kinds with an odometer: the others report no mileage (boats and tractors count hours, parts nothing).
+ODOMETER_KINDS = (KIND_CAR, KIND_MOTORCYCLE)
 # User types (users.user_type).
 USER_TYPE_NAMES = ("private", "dealer", "shop")
 USER_PRIVATE, USER_DEALER, USER_SHOP = range(3)
@@ -88,7 +100,7 @@ class GeneratorConfig:
     scale: float
     seed: int
     dirty_rate: float
-    as_of: int  # the extract time, Unix seconds: every timestamp is at or before it
+    as_of: int  # the base run's extract time, Unix seconds: the world runs to HORIZON_DAYS after it
     n_vehicles: int
     n_users: int
     n_technicians: int
@@ -106,6 +118,11 @@ class GeneratorConfig:
             n_technicians=max(6, int(round(6_000 * scale))),
             service_records_target=max(100.0, 1_200_000 * scale),
         )
+
+    @property
+    def world_end(self) -> int:
+        """The simulation's "now": every event happens at or before it."""
+        return self.as_of + HORIZON_DAYS * DAY
 
 
 def stream_rng(seed: int, *key: int) -> np.random.Generator:

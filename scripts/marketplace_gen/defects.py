@@ -2,10 +2,15 @@
 
 Every defect written into a raw table is also recorded in the ``Ledger`` as a ground-truth row of
 ``_injected_defects`` (table, record key, defect kind, detail), so tests can check the quarantine against
-what was really injected. Each table gets ``per_kind`` rows of each of its kinds (at least MIN_PER_KIND
-when the dirty rate is above zero). Defect choices draw from STREAM_DEFECTS keyed by (table number, part):
+what was really injected. An entry goes out with the first row that carries it: the ledger keeps each
+entry's load time and an extract writes the entries whose rows it writes (``rows_in``). The in-memory
+tables note their defects per record first (``TableDefects``); delivery.deliver_rows resolves them once
+the table's rows and their load times are known.
+
+Each table gets ``per_kind`` rows of each of its kinds (at least MIN_PER_KIND when the dirty rate is above
+zero). Defect choices draw from STREAM_DEFECTS keyed by (table number, part):
 part 0 for the in-memory tables' choices, 1 for a streamed table's global plan, 2 for the bare vehicles,
-3 for the listings' re-delivery times.
+3 for the listings' re-sends.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .common import DAY, STREAM_DEFECTS, GeneratorConfig, stream_rng
+from .common import STREAM_DEFECTS, GeneratorConfig, stream_rng
 
 ORPHAN_BASE = 900_000_000  # ids from here on exist in no table
 
@@ -53,6 +58,8 @@ TABLE_KINDS = {
         "epoch_timestamp",
         "malformed_url",
         "duplicate_image_url",
+        "missing_optional_value",
+        "unknown_enum_value",
     ],
     "comments": [
         "duplicate_delivery",
@@ -80,6 +87,24 @@ MIN_PER_KIND = 3
 
 
 @dataclass
+class PendingDefect:
+    record: int  # 0-based record of an in-memory table
+    kind: str
+    detail: str
+    last_version_only: bool  # carried by the record's last version only (a listing's final price)
+
+
+class TableDefects:
+    """The defects written into one in-memory table, by record, until its rows are delivered."""
+
+    def __init__(self) -> None:
+        self.pending: list[PendingDefect] = []
+
+    def add(self, record: int, kind: str, detail: str = "", last_version_only: bool = False) -> None:
+        self.pending.append(PendingDefect(int(record), kind, detail, last_version_only))
+
+
+@dataclass
 class StreamedDefectPlan:
     """For a streamed table: the global row numbers (sorted) that carry a defect and the kind of each
     (an index into TABLE_KINDS[table]). Chunks take their slice with ``in_chunk``."""
@@ -94,14 +119,19 @@ class StreamedDefectPlan:
 
 
 class Ledger:
-    """Collects the ground truth of ``_injected_defects``: (table, record_key, defect_kind, detail) rows."""
+    """Collects the ground truth of ``_injected_defects``: (table, record_key, defect_kind, detail) rows, each
+    with the load time of the row that carries it."""
 
     def __init__(self, cfg: GeneratorConfig):
         self.cfg = cfg
-        self.rows: list[tuple[str, str, str, str]] = []
+        self.rows: list[tuple[str, str, str, str, int]] = []
 
-    def add(self, table: str, key: object, kind: str, detail: str = "") -> None:
-        self.rows.append((table, str(key), kind, detail))
+    def add(self, table: str, key: object, kind: str, detail: str, delivered_at: int) -> None:
+        self.rows.append((table, str(key), kind, detail, int(delivered_at)))
+
+    def rows_in(self, extract) -> list[tuple[str, str, str, str]]:
+        """The entries whose rows ``extract`` (a delivery.Extract) writes, sorted."""
+        return sorted(row[:4] for row in self.rows if extract.after < row[4] <= extract.until)
 
     def per_kind(self, table: str, n_rows: int) -> int:
         """How many rows of ``table`` get each of its defect kinds."""
@@ -112,10 +142,6 @@ class Ledger:
 
     def rng(self, table: str, part: int = 0) -> np.random.Generator:
         return stream_rng(self.cfg.seed, STREAM_DEFECTS, TABLE_NUMBER[table], part)
-
-    def redelivery_loaded_at(self, rng: np.random.Generator, count: int) -> np.ndarray:
-        """_loaded_at of re-deliveries: 1 hour .. 3 days after the first delivery."""
-        return self.cfg.as_of + 3600 + (rng.random(count) * 3 * DAY).astype(np.int64)
 
     def plan_streamed(self, table: str, n_rows: int) -> StreamedDefectPlan:
         """Spread ``per_kind`` rows of each kind over a streamed table's ``n_rows`` rows, before any chunk
@@ -131,12 +157,25 @@ class Ledger:
         return StreamedDefectPlan(rows, kind)
 
 
-def pick_rows(rng: np.random.Generator, candidates: np.ndarray, used: np.ndarray, k: int) -> np.ndarray:
-    """Up to k distinct rows (sorted) from candidates not yet used, marking them used: one defect a row."""
+def pick_rows(
+    rng: np.random.Generator, candidates: np.ndarray, used: np.ndarray, k: int, settled: np.ndarray | None = None
+) -> np.ndarray:
+    """Up to k distinct rows (sorted) from candidates not yet used, marking them used: one defect a row.
+
+    ``settled`` marks the rows the base extract holds in full (delivery.settled_by): if fewer than
+    MIN_PER_KIND of the picks are settled, settled rows are added until that many are, so even a small base
+    sample shows every kind (the world runs beyond the base extract, where some picks land).
+    """
     available = candidates[~used[candidates]]
     if len(available) == 0 or k <= 0:
         return np.zeros(0, dtype=np.int64)
-    chosen = np.sort(rng.choice(available, size=min(k, len(available)), replace=False))
+    chosen = rng.choice(available, size=min(k, len(available)), replace=False)
+    if settled is not None:
+        short = min(MIN_PER_KIND, len(chosen)) - int(settled[chosen].sum())
+        spare = available[settled[available] & ~np.isin(available, chosen)]
+        if short > 0 and len(spare):
+            chosen = np.concatenate([chosen, rng.choice(spare, size=min(short, len(spare)), replace=False)])
+    chosen = np.sort(chosen)
     used[chosen] = True
     return chosen
 

@@ -7,8 +7,12 @@ Each ownership row (a "segment" of the chain) gets an owner whose archetype fits
 who had joined by the time they had to be on the marketplace. Mileage grows at a per-owner rate, so the
 odometer a listing shows is consistent with every other reading.
 
-No random stream is drawn here: every decision reads the vehicle's row of ``VehicleDraws`` (columns named
-in vehicles.py), so the histories are a pure function of those tables, the users and the extract time.
+Histories run to the world's end (common.py): a listing still running then is live; the latest listings
+start at a rate that grows smoothly into it, so every append finds new ones.
+
+No random stream is drawn here (but the TMU flag, STREAM_VEHICLES' last draw): every decision reads the
+vehicle's row of ``VehicleDraws`` (columns named in vehicles.py), so the histories are a pure function of
+those tables, the users and the world's end.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from .common import (
     FLIPPER,
     JAN_1_2015,
     KIND_MOTORCYCLE,
-    KIND_NON_VEHICLE,
+    ODOMETER_KINDS,
     OPEN,
     STATUS_LIVE,
     STATUS_RESERVE_NOT_MET,
@@ -60,7 +64,6 @@ from .vehicles import (
     U_OWNER_ARCHETYPE,
     U_PRE_LISTING_TRANSFERS,
     U_TRANSFER_TIME,
-    U_UPDATED,
     U_WITHDRAWN_AFTER,
     VehicleDraws,
     as_of_year,
@@ -127,9 +130,8 @@ class Ownerships:
 class Histories:
     listings: Listings
     ownerships: Ownerships
-    current_owner: np.ndarray  # per vehicle, 0-based user index or -1
+    current_owner: np.ndarray  # per vehicle, 0-based user index or -1 (at the world's end)
     created_at: np.ndarray  # per vehicle: when its record was created
-    updated_at: np.ndarray
 
 
 @dataclass
@@ -154,7 +156,7 @@ class _Columns:
 
 
 def build_histories(
-    as_of: int,
+    world_end: int,
     users: Users,
     pools: OwnerPools,
     kind: np.ndarray,
@@ -165,21 +167,20 @@ def build_histories(
     draws: VehicleDraws,
 ) -> Histories:
     n = len(kind)
-    builder = _HistoryBuilder(as_of, users, pools)
+    builder = _HistoryBuilder(world_end, users, pools)
     current_owner = np.full(n, -1, dtype=np.int64)
     created_at = np.zeros(n, dtype=np.int64)
-    updated_at = np.zeros(n, dtype=np.int64)
     for v in range(n):
         uniforms = draws.uniform[v]
         if bare[v]:
-            created_at[v], updated_at[v] = _bare_record_times(uniforms, as_of)
+            created_at[v] = _bare_record_created(uniforms, world_end)
             continue
-        current_owner[v], created_at[v], updated_at[v] = builder.add_vehicle(
+        current_owner[v], created_at[v] = builder.add_vehicle(
             v, kind[v], year[v], int(manufactured_at[v]), int(planned_listings[v]), uniforms, draws.integer[v]
         )
     ownerships = _ownership_arrays(builder.out)
     listings = _listing_arrays(builder.out, ownerships)
-    return Histories(listings, ownerships, current_owner, created_at, updated_at)
+    return Histories(listings, ownerships, current_owner, created_at)
 
 
 class OwnershipChain(NamedTuple):
@@ -189,31 +190,31 @@ class OwnershipChain(NamedTuple):
     vias: list[int]
     roles: list[int]
 
-    def span(self, k: int, as_of: int) -> tuple[int, int, float]:
+    def span(self, k: int, world_end: int) -> tuple[int, int, float]:
         """(acquired, disposed or OPEN, years owned up to the disposal or the extract) of segment k."""
         acquired = self.starts[k]
         disposed = self.starts[k + 1] if k + 1 < len(self.starts) else OPEN
-        return acquired, disposed, ((disposed if disposed != OPEN else as_of) - acquired) / YEAR
+        return acquired, disposed, ((disposed if disposed != OPEN else world_end) - acquired) / YEAR
 
 
 class _HistoryBuilder:
     """Appends each vehicle's listings and ownership rows to row-wise columns."""
 
-    def __init__(self, as_of: int, users: Users, pools: OwnerPools):
-        self.as_of = as_of
-        self.current_year = as_of_year(as_of)
+    def __init__(self, world_end: int, users: Users, pools: OwnerPools):
+        self.world_end = world_end
+        self.current_year = as_of_year(world_end)
         self.users = users
         self.pools = pools
         self.out = _Columns()
 
     def add_vehicle(
         self, v: int, kind, year, manufactured: int, planned: int, uniforms: np.ndarray, picks: np.ndarray
-    ) -> tuple[int, int, int]:
-        """Append vehicle v's history; returns (current owner, record created_at, record updated_at)."""
-        sequence = _listing_sequence(uniforms, planned, manufactured, self.as_of)
+    ) -> tuple[int, int]:
+        """Append vehicle v's history; returns (current owner, record created_at)."""
+        sequence = _listing_sequence(uniforms, planned, manufactured, self.world_end)
         ends = _listing_ends(sequence, uniforms)
-        first_acquired = _first_acquired(uniforms, sequence, manufactured, year, self.as_of)
-        transfers = _private_sales_before_listing(uniforms, picks, first_acquired, sequence, self.as_of)
+        first_acquired = _first_acquired(uniforms, sequence, manufactured, year, self.world_end)
+        transfers = _private_sales_before_listing(uniforms, picks, first_acquired, sequence, self.world_end)
         consigned = _consignments_and_sales(uniforms, picks, sequence, ends, transfers, first_acquired)
         if picks[I_VIN_CHECK] % 3 == 0:
             first_via = VIA_UNKNOWN
@@ -237,8 +238,7 @@ class _HistoryBuilder:
             out.listing_consigned.append(consigned[j])
             out.listing_seller_ownership.append(segment_rows[seller_segment[j]])
             out.listing_winner_ownership.append(_winner_ownership(listing.status, ends[j], chain, segment_rows))
-        created, updated = _record_times(uniforms, sequence, ends, self.as_of)
-        return owners[-1], created, updated
+        return owners[-1], _record_created(uniforms, sequence, self.world_end)
 
     def _pick_owners(
         self,
@@ -256,7 +256,7 @@ class _HistoryBuilder:
         owners: list[int] = []
         previous_owner = -1
         for k in range(len(chain.starts)):
-            acquired, _disposed, years_owned = chain.span(k, self.as_of)
+            acquired, _disposed, years_owned = chain.span(k, self.world_end)
             uniform = _owner_uniform(picks, k)
             key = _owner_key(chain.roles[k], years_owned, (uniforms[U_OWNER_ARCHETYPE] + 0.381966 * k) % 1.0)
             joined_before = None
@@ -281,10 +281,10 @@ class _HistoryBuilder:
         out = self.out
         rows = []
         for k, owner in enumerate(owners):
-            acquired, disposed, years_owned = chain.span(k, self.as_of)
+            acquired, disposed, years_owned = chain.span(k, self.world_end)
             archetype = int(self.users.archetype[owner])
             rate = 0.0
-            if kind != KIND_NON_VEHICLE:
+            if kind in ODOMETER_KINDS:
                 variation = math.exp(0.5 * (((_owner_uniform(picks, k) * 7.31) % 1.0) - 0.5) * 2)
                 rate = MILES_PER_YEAR[archetype] * variation
                 if kind == KIND_MOTORCYCLE:
@@ -307,13 +307,12 @@ def _owner_uniform(picks: np.ndarray, k: int) -> float:
     return (float(picks[I_OWNER] % 1000003) / 1000003.0 + 0.618034 * k) % 1.0
 
 
-def _bare_record_times(uniforms: np.ndarray, as_of: int) -> tuple[int, int]:
-    """A vehicle record with no listing: created any time since 2015, updated some time after."""
-    created = JAN_1_2015 + int(uniforms[U_CREATED] * (as_of - DAY - JAN_1_2015))
-    return created, created + int(uniforms[U_UPDATED] * (as_of - 60 - created))
+def _bare_record_created(uniforms: np.ndarray, world_end: int) -> int:
+    """A vehicle record with no listing is created any time since 2015."""
+    return JAN_1_2015 + int(uniforms[U_CREATED] * (world_end - DAY - JAN_1_2015))
 
 
-def _listing_sequence(uniforms: np.ndarray, planned: int, manufactured: int, as_of: int) -> list[PlannedListing]:
+def _listing_sequence(uniforms: np.ndarray, planned: int, manufactured: int, world_end: int) -> list[PlannedListing]:
     """The vehicle's listings, oldest first: the latest is placed in time, earlier ones before it.
 
     An earlier listing that did not sell is relisted within weeks; one that sold comes back years later.
@@ -322,21 +321,19 @@ def _listing_sequence(uniforms: np.ndarray, planned: int, manufactured: int, as_
     if not planned:
         return []
     status_pick = uniforms[U_LATEST_STATUS]
-    if status_pick < 0.72:
+    if status_pick < 0.78:
         status = STATUS_SOLD
-    elif status_pick < 0.885:
+    elif status_pick < 0.96:
         status = STATUS_RESERVE_NOT_MET
-    elif status_pick < 0.92:
-        status = STATUS_WITHDRAWN
     else:
-        status = STATUS_LIVE
+        status = STATUS_WITHDRAWN
     duration_pick = uniforms[U_LATEST_DURATION]
     duration = 7 * DAY if duration_pick < 0.85 else (5, 10, 14)[int(duration_pick * 1000) % 3] * DAY
-    if status == STATUS_LIVE:
-        start = as_of - 3600 - int(uniforms[U_LATEST_START] * (duration - 3 * 3600))
-    else:
-        start = JAN_1_2015 + int((uniforms[U_LATEST_START] ** 0.55) * (as_of - 8 * DAY - JAN_1_2015))
-    sequence = [PlannedListing(max(start, manufactured + 60 * DAY), duration, status)]
+    start = JAN_1_2015 + int((uniforms[U_LATEST_START] ** 0.55) * (world_end - 3600 - JAN_1_2015))
+    start = max(start, manufactured + 60 * DAY)
+    if start + duration > world_end:
+        status = STATUS_LIVE  # still running when the simulation ends
+    sequence = [PlannedListing(start, duration, status)]
     for j in range(planned - 1):
         status_pick = uniforms[U_EARLIER_STATUS + j]
         if status_pick < 0.55:
@@ -368,10 +365,12 @@ def _listing_ends(sequence: list[PlannedListing], uniforms: np.ndarray) -> list[
     return ends
 
 
-def _first_acquired(uniforms: np.ndarray, sequence: list[PlannedListing], manufactured: int, year, as_of: int) -> int:
+def _first_acquired(
+    uniforms: np.ndarray, sequence: list[PlannedListing], manufactured: int, year, world_end: int
+) -> int:
     """When the first known owner got it: between the build date and 90 days before the first listing
     (modern cars skew towards their build date, older cars are found any time)."""
-    first_listing = sequence[0].start if sequence else as_of
+    first_listing = sequence[0].start if sequence else world_end
     latest = first_listing - 90 * DAY
     if latest <= manufactured:
         return manufactured
@@ -380,10 +379,10 @@ def _first_acquired(uniforms: np.ndarray, sequence: list[PlannedListing], manufa
 
 
 def _private_sales_before_listing(
-    uniforms: np.ndarray, picks: np.ndarray, first_acquired: int, sequence: list[PlannedListing], as_of: int
+    uniforms: np.ndarray, picks: np.ndarray, first_acquired: int, sequence: list[PlannedListing], world_end: int
 ) -> list[Transfer]:
     """Zero to three off-marketplace changes of owner, if there are over two years to place them in."""
-    first_listing = sequence[0].start if sequence else as_of
+    first_listing = sequence[0].start if sequence else world_end
     count_pick = uniforms[U_PRE_LISTING_TRANSFERS]
     count = 0 if count_pick < 0.75 else 1 if count_pick < 0.95 else 2 if count_pick < 0.99 else 3
     room = (first_listing - 30 * DAY) - first_acquired
@@ -442,8 +441,8 @@ def _seller_segments(sequence: list[PlannedListing], segment_starts: list[int]) 
 
 
 def _mileage_at_first_acquisition(uniforms: np.ndarray, kind, year, first_acquired: int, manufactured: int) -> float:
-    """Miles driven from the build date to the first known owner (none for non-vehicle lots)."""
-    if kind == KIND_NON_VEHICLE:
+    """Miles driven from the build date to the first known owner (none for lots without an odometer)."""
+    if kind not in ODOMETER_KINDS:
         return 0.0
     rate = (4000.0 if year >= 1990 else 2500.0) * math.exp(0.6 * (uniforms[U_MILEAGE_RATE] - 0.5) * 2)
     if kind == KIND_MOTORCYCLE:
@@ -473,42 +472,18 @@ def _winner_ownership(status: int, end: int, chain: OwnershipChain, rows: list[i
     )
 
 
-def _record_times(uniforms: np.ndarray, sequence: list[PlannedListing], ends: list[int], as_of: int) -> tuple[int, int]:
-    """The vehicle record is created days before its first listing and updated after its last event."""
+def _record_created(uniforms: np.ndarray, sequence: list[PlannedListing], world_end: int) -> int:
+    """The vehicle record is created days before its first listing (any time from mid-2014 if never listed)."""
     if sequence:
-        created = sequence[0].start - int((3 + 27 * uniforms[U_CREATED]) * DAY)
-        last_event = max(max(ends), sequence[-1].start)
-    else:
-        earliest = JAN_1_2015 - 180 * DAY
-        created = earliest + int(uniforms[U_CREATED] * (as_of - DAY - earliest))
-        last_event = created
-    return created, min(as_of - 60, max(created, last_event) + int(uniforms[U_UPDATED] * 2 * DAY))
+        return sequence[0].start - int((3 + 27 * uniforms[U_CREATED]) * DAY)
+    earliest = JAN_1_2015 - 180 * DAY
+    return earliest + int(uniforms[U_CREATED] * (world_end - DAY - earliest))
 
 
-def reported_mileage(
-    rng: np.random.Generator, kind: np.ndarray, listings: Listings, ownerships: Ownerships, as_of: int
-) -> np.ndarray:
-    """The odometer the vehicles table reports: at the latest listing, else the current owner's today.
-
-    Unknown (-1) for non-vehicle lots and for 7% of vehicles (a 'TMU' title: true mileage unknown); that
-    7% is STREAM_VEHICLES' last draw.
-    """
-    n = len(kind)
-    open_rows = np.nonzero(ownerships.disposed_at == OPEN)[0]
-    current = np.full(n, -1.0)
-    current[ownerships.vehicle[open_rows]] = (
-        ownerships.start_mileage[open_rows]
-        + ownerships.mileage_rate[open_rows] * (as_of - ownerships.acquired_at[open_rows]) / YEAR
-    )
-    at_last_listing = np.full(n, -1.0)
-    if listings.n:
-        at_last_listing[listings.vehicle] = listings.mileage  # start order: later listings overwrite
-    reported = np.where(at_last_listing >= 0, at_last_listing, current)
-    mileage = np.where(reported >= 0, np.minimum(reported, 999_999), -1).astype(np.int64)
-    mileage[kind == KIND_NON_VEHICLE] = -1
-    true_mileage_unknown = rng.random(n) < 0.07
-    mileage[true_mileage_unknown] = -1
-    return mileage
+def draw_true_mileage_unknown(rng: np.random.Generator, n: int) -> np.ndarray:
+    """7% of vehicles are TMU (true mileage unknown): no odometer reading is ever reported for them. The
+    last draw of STREAM_VEHICLES."""
+    return rng.random(n) < 0.07
 
 
 def current_ownership_rows(n_vehicles: int, ownerships: Ownerships) -> np.ndarray:

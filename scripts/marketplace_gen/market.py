@@ -16,12 +16,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import catalog
+from . import catalog, lots, platforms
 from .common import (
     DAY,
     JAN_1_2015,
-    KIND_MOTORCYCLE,
     KIND_NON_VEHICLE,
+    ODOMETER_KINDS,
     STATUS_LIVE,
     STATUS_RESERVE_NOT_MET,
     STATUS_SOLD,
@@ -54,8 +54,7 @@ ERA_ADJUSTMENT = {
     2010: 0.1,
     2020: 0.35,
 }
-SELLER_PRIVATE, SELLER_DEALER = 0, 1
-SELLER_TYPE_NAMES = ("private", "dealer")
+SELLER_PRIVATE, SELLER_DEALER = 0, 1  # written as each platform does (platforms.SELLER_TYPE_TEXT)
 
 
 @dataclass
@@ -80,7 +79,7 @@ class ListingMarket:
     bid_count: np.ndarray
     gallery_size: np.ndarray
     n_documents: np.ndarray  # gallery photos of paperwork
-    title_picks: np.ndarray  # (n, 8) ints; column 0 picks the lot number's last digit
+    title_picks: np.ndarray  # (n, 8) ints, columns P_* (the lot number's last digit, ...)
 
 
 def era_adjustment(year: np.ndarray) -> np.ndarray:
@@ -110,7 +109,7 @@ def price_listings(
     calibration = _price_calibration(raw_log_value, sold)
     median, sd = calibration
     log_value = TARGET_LOG_MEDIAN + (raw_log_value - median) * (TARGET_LOG_SD / sd)
-    elapsed = np.where(status == STATUS_LIVE, np.clip((cfg.as_of - listings.start) / (7 * DAY), 0.02, 1.0), 1.0)
+    elapsed = np.where(status == STATUS_LIVE, np.clip((cfg.world_end - listings.start) / (7 * DAY), 0.02, 1.0), 1.0)
     high_bid_dollars = _high_bid_dollars(rng, np.exp(log_value), status, elapsed)
     attention = _attention(rng, log_value, status, elapsed)
     n_bids = _bid_counts(rng, attention.popularity, status, elapsed, high_bid_dollars)
@@ -169,7 +168,9 @@ def _documentation_at_start(
     service_count = _service_records_before(service, listings)
     has_documents = rng.random(n) < 0.10 + 0.25 * (service_count > 3) + 0.15 * (vehicles.year[vehicle] >= 1990)
     seller_ordinal = listings.seller_ownership - np.searchsorted(ownerships.vehicle, vehicle) + 1
-    dealer_account = users.user_type[listings.seller] == USER_DEALER
+    # a dealer account, or a private seller who had turned dealer by the start
+    seller = listings.seller
+    dealer_account = (users.user_type[seller] == USER_DEALER) | (users.dealer_since[seller] <= listings.start)
     seller_type = np.where(dealer_account | listings.consigned, SELLER_DEALER, SELLER_PRIVATE)
     level_shares = np.where(
         seller_type[:, None] == SELLER_DEALER, [[0.02, 0.08, 0.40, 0.50]], [[0.06, 0.20, 0.44, 0.30]]
@@ -192,7 +193,7 @@ def _raw_log_value(
     kind = vehicles.kind[vehicle]
     era = np.where(kind == KIND_NON_VEHICLE, 0.0, era_adjustment(vehicles.year[vehicle]))
     miles = np.maximum(listings.mileage, 0)
-    mileage_effect = np.where(kind == KIND_NON_VEHICLE, 0.0, -0.12 * (np.log1p(miles / 1000.0) - 3.4))
+    mileage_effect = np.where(np.isin(kind, ODOMETER_KINDS), -0.12 * (np.log1p(miles / 1000.0) - 3.4), 0.0)
     paperwork_effect = (
         0.05 * np.sqrt(np.minimum(documentation.service_count, 25))
         + 0.12 * documentation.has_documents
@@ -317,34 +318,69 @@ def _normal_cdf(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))
 
 
-def listing_titles(
-    vehicles: Vehicles, listings: Listings, market: ListingMarket
-) -> tuple[list[str], list[str], list[str]]:
-    """(title, url, lot number) per listing: 'year make model [trim] [gearbox]'; the URL is the title's
-    slug, numbered from the second listing with the same slug on."""
-    titles, urls, lots = [], [], []
+# Columns of ListingMarket.title_picks.
+P_LOT_NUMBER, P_DESCRIPTION_MISSING, P_TITLE_MILEAGE, P_TMU, P_AUCTION_CODE = range(5)
+
+
+class ListingText(NamedTuple):
+    """Per listing: title, URL and lot number (None where the platform has none)."""
+
+    titles: list[str]
+    urls: list[str]
+    lot_numbers: list[str | None]
+
+
+def listing_titles(vehicles: Vehicles, listings: Listings, market: ListingMarket) -> ListingText:
+    """Titles, URLs and lot numbers as each platform writes them (platforms.py).
+
+    Bring a Trailer: the vehicle title, often led by the mileage at the listing's start, ", TMU" now and then
+    when the true mileage is unknown, after "No Reserve: " when there is none; the URL is the vehicle
+    title's slug, numbered from the second listing with the same slug on. Cars & Bids: the vehicle title,
+    a URL with an auction code and no lot number.
+    """
+    titles, urls, lot_numbers = [], [], []
     seen: dict[str, int] = {}
     text = vehicles.text
     for i in range(listings.n):
-        v = listings.vehicle[i]
-        kind = vehicles.kind[v]
-        if kind == KIND_NON_VEHICLE:
-            title = text.model_names[v]
-        else:
-            title = f"{vehicles.year[v]} {text.canonical_makes[v]} {text.model_names[v]}"
-            trim = text.trims[v]
-            if trim and not text.model_names[v].endswith(trim):
-                title += f" {trim}"
-            gearbox = catalog.TRANS_SHORT.get(text.transmissions[v] or "")
-            if gearbox and kind != KIND_MOTORCYCLE:
-                title += f" {gearbox}"
-        titles.append(title)
+        v = int(listings.vehicle[i])
+        picks = market.title_picks[i]
+        title = vehicle_title(vehicles, v)
         slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+        if vehicles.platform[v] == platforms.PLATFORM_CARS_AND_BIDS:
+            titles.append(title)
+            urls.append(f"https://carsandbids.com/auctions/{platforms.auction_code(int(picks[P_AUCTION_CODE]))}/{slug}")
+            lot_numbers.append(None)
+            continue
+        if vehicles.kind[v] in ODOMETER_KINDS and text.year_stated[v]:
+            unknown = bool(vehicles.mileage_unknown[v])
+            miles, pick = int(listings.mileage[i]), int(picks[P_TITLE_MILEAGE])
+            make, model = text.canonical_makes[v], text.canonical_models[v]
+            tmu = ", TMU" if unknown and picks[P_TMU] % 3 == 0 else ""
+            title = platforms.mileage_in_title(make, model, miles, unknown, pick) + title + tmu
+        titles.append(f"No Reserve: {title}" if market.no_reserve[i] else title)
         count = seen.get(slug, 0) + 1
         seen[slug] = count
         urls.append(f"https://bringatrailer.com/listing/{slug}{'' if count == 1 else f'-{count}'}/")
-        lots.append(str(10000 + int(listings.ids[i]) * 3 + int(market.title_picks[i, 0] % 3)))
-    return titles, urls, lots
+        lot_numbers.append(str(10000 + int(listings.ids[i]) * 3 + int(picks[P_LOT_NUMBER] % 3)))
+    return ListingText(titles, urls, lot_numbers)
+
+
+def vehicle_title(vehicles: Vehicles, v: int) -> str:
+    """How the platform names the lot: 'year make model [trim] [gearbox][ accessory phrase]' for a car (the
+    catalog's spelling), the lot type's own title for anything else (lots.py)."""
+    text = vehicles.text
+    lot_type = vehicles.identity.lot_type[v]
+    if lot_type >= 0:
+        return lots.lot_title(lots.LOT_TYPES[lot_type], int(vehicles.year[v]), bool(text.year_stated[v]))
+    model = text.canonical_models[v]
+    title = f"{vehicles.year[v]} {text.canonical_makes[v]} {model}"
+    trim = text.trims[v]
+    if trim and not model.endswith(trim):
+        title += f" {trim}"
+    gearbox = catalog.TRANS_SHORT.get(text.transmissions[v] or "")
+    if gearbox:
+        title += f" {gearbox}"
+    return title + text.title_phrases[v]
 
 
 ORDINAL_WORDS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth"}
@@ -352,15 +388,22 @@ ORDINAL_WORDS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6
 
 def listing_descriptions(
     cfg: GeneratorConfig, vehicles: Vehicles, listings: Listings, market: ListingMarket
-) -> list[str]:
-    """Descriptions as long as the listing's description level: none, one line, two or four paragraphs.
+) -> list[str | None]:
+    """Descriptions as long as the listing's description level: none, one line, two or four paragraphs;
+    None where the platform's scrape delivered none (a tenth of Cars & Bids listings).
 
     Each sentence states only what was known at the listing's start (mileage then, service records and
     owners before then).
     """
     rng = stream_rng(cfg.seed, STREAM_DESCRIPTIONS)
     picks = rng.integers(0, 1 << 30, size=(listings.n, 10))
-    return [_description(vehicles, listings, market, i, picks[i]) for i in range(listings.n)]
+    missing_share = int(platforms.MISSING_DESCRIPTION_SHARE * 1000)
+    missing = (vehicles.platform[listings.vehicle] == platforms.PLATFORM_CARS_AND_BIDS) & (
+        market.title_picks[:, P_DESCRIPTION_MISSING] % 1000 < missing_share
+    )
+    return [
+        None if missing[i] else _description(vehicles, listings, market, i, picks[i]) for i in range(listings.n)
+    ]
 
 
 def _description(vehicles: Vehicles, listings: Listings, market: ListingMarket, i: int, picks: np.ndarray) -> str:
@@ -369,11 +412,14 @@ def _description(vehicles: Vehicles, listings: Listings, market: ListingMarket, 
         return ""
     v = listings.vehicle[i]
     text = vehicles.text
-    name = f"{text.canonical_makes[v]} {text.model_names[v]}"
+    name = f"{text.canonical_makes[v]} {text.canonical_models[v]}"
+    lot_type = vehicles.identity.lot_type[v]
     if vehicles.kind[v] == KIND_NON_VEHICLE:
-        first = f"This {text.model_names[v]} is offered from a private collection."
+        first = f"This {lots.lot_title(lots.LOT_TYPES[lot_type], 0, False)} is offered from a private collection."
     else:
-        first = catalog.DESC_OPENERS[picks[0] % len(catalog.DESC_OPENERS)].format(
+        # the first opener describes a car's interior: bikes, boats and tractors take one of the others
+        opener = picks[0] % len(catalog.DESC_OPENERS) if lot_type < 0 else 1 + picks[0] % 3
+        first = catalog.DESC_OPENERS[opener].format(
             **_opener_fields(vehicles, v, name, int(listings.mileage[i]), picks[1])
         )
     if level == 1:
@@ -406,7 +452,7 @@ def _description(vehicles: Vehicles, listings: Listings, market: ListingMarket, 
 def _opener_fields(vehicles: Vehicles, v: int, name: str, miles: int, state_pick) -> dict:
     """The placeholders of catalog.DESC_OPENERS, with wording for what the seller did not state."""
     text = vehicles.text
-    if vehicles.mileage[v] < 0:
+    if vehicles.mileage_unknown[v]:
         miles_text = "unknown"
     else:
         miles_text = f"{miles // 1000}k" if miles >= 1000 else str(miles)

@@ -1,6 +1,8 @@
 """People: marketplace users (who own, sell, bid and comment) and the technicians who service vehicles.
 
-Users draw from STREAM_USERS, technicians from STREAM_TECHNICIANS. A user's hidden archetype (collector,
+Users draw from STREAM_USERS, technicians from STREAM_TECHNICIANS. Both tables are history: a user is
+re-delivered when a private seller turns dealer (about 3%, some time after joining), a technician when they
+earn another certification (about 20%). A user's hidden archetype (collector,
 flipper, builder, driver) drives how long they keep vehicles and how they service them; the archetype is
 ground truth (``_owner_archetypes``), never a column. Technicians' skill and documentation habit are
 ground truth too (``_technician_profiles``) and show only through their service records and work photos.
@@ -19,6 +21,7 @@ from .common import (
     DRIVER,
     FLIPPER,
     JAN_1_2008,
+    OPEN,
     STREAM_TECHNICIANS,
     STREAM_USERS,
     USER_DEALER,
@@ -29,6 +32,9 @@ from .common import (
     weighted_choice,
 )
 
+DEALER_CHANGE_SHARE = 0.03  # private users who turn dealer
+CERTIFICATION_CHANGE_SHARE = 0.20  # technicians who earn another certification
+
 
 @dataclass
 class Users:
@@ -37,7 +43,8 @@ class Users:
     n: int
     ids: np.ndarray
     joined_at: np.ndarray  # sorted ascending, so "joined before t" is a prefix
-    user_type: np.ndarray  # USER_PRIVATE, USER_DEALER, USER_SHOP
+    user_type: np.ndarray  # USER_PRIVATE, USER_DEALER, USER_SHOP: as they joined
+    dealer_since: np.ndarray  # when a private user turned dealer (a second users row), OPEN if never
     archetype: np.ndarray  # COLLECTOR .. DRIVER (dealers are flippers, shops builders)
     owner_weight: np.ndarray  # how likely the user is to own a given vehicle (heavy tailed)
     activity: np.ndarray  # how much the user comments and bids
@@ -52,7 +59,7 @@ class Users:
 def make_users(cfg: GeneratorConfig) -> Users:
     rng = stream_rng(cfg.seed, STREAM_USERS)
     n = cfg.n_users
-    span = cfg.as_of - DAY - JAN_1_2008
+    span = cfg.world_end - DAY - JAN_1_2008
     joined_at = np.sort(JAN_1_2008 + (rng.random(n) ** 0.6 * span).astype(np.int64))
     user_type = weighted_choice(rng, [0.88, 0.05, 0.07], n)
     archetype = np.full(n, DRIVER)
@@ -74,11 +81,16 @@ def make_users(cfg: GeneratorConfig) -> Users:
         phones.append(_phone(row[4], row[5], row[7]))
         city_name, state = catalog.CITIES[city[i]]
         locations.append(f"{city_name}, {state}" if row[0] % 25 else None)
+    # the last draws: private users who turn dealer, a month or more after joining
+    turns_dealer = (user_type == USER_PRIVATE) & (rng.random(n) < DEALER_CHANGE_SHARE)
+    change_at = joined_at + 30 * DAY + (rng.random(n) * np.maximum(cfg.world_end - joined_at - 30 * DAY, 0))
+    dealer_since = np.where(turns_dealer & (change_at < cfg.world_end), change_at.astype(np.int64), OPEN)
     return Users(
         n=n,
         ids=np.arange(1, n + 1, dtype=np.int64),
         joined_at=joined_at,
         user_type=user_type,
+        dealer_since=dealer_since,
         archetype=archetype,
         owner_weight=owner_weight,
         activity=activity,
@@ -183,7 +195,10 @@ class Technicians:
     start_day: np.ndarray  # days since 1970 they started in the trade
     start_unknown: np.ndarray
     shop_names: list[str]
-    certifications: list[str | None]
+    certifications: list[str | None]  # when their record is created
+    registered_at: np.ndarray  # when their record is created (their shop account's joining, else any time)
+    certified_at: np.ndarray  # when they earn one more certification (a second row), OPEN if never
+    later_certifications: list[str | None]  # their certifications from then on
     hourly_rate: np.ndarray
     cumulative_weight: np.ndarray  # how much work they get, for weighted picks
 
@@ -207,7 +222,7 @@ def make_technicians(cfg: GeneratorConfig, users: Users) -> Technicians:
         rng.integers(1, 6, n),
         np.where(skill == 1, rng.integers(5, 16, n), rng.integers(15, 41, n)),
     )
-    start_day = (cfg.as_of // DAY) - (years_in_trade * 365.25).astype(np.int64) - rng.integers(0, 365, n)
+    start_day = (cfg.world_end // DAY) - (years_in_trade * 365.25).astype(np.int64) - rng.integers(0, 365, n)
     start_unknown = rng.random(n) < 0.1
     picks = rng.integers(0, 1 << 30, size=(n, 4))
     shop_names, certifications = [], []
@@ -220,6 +235,9 @@ def make_technicians(cfg: GeneratorConfig, users: Users) -> Technicians:
         certifications.append(_certifications(int(skill[i]), name_style, cert_count))
     hourly_rate = np.array([85.0, 120.0, 165.0])[skill] * rng.lognormal(0, 0.12, n)
     work_weight = rng.lognormal(0, 0.8, n)
+    registered_at, certified_at, later = _registration_and_certification(
+        rng, cfg, users, user_index, start_day, certifications
+    )
     return Technicians(
         n=n,
         ids=np.arange(1, n + 1, dtype=np.int64),
@@ -230,9 +248,43 @@ def make_technicians(cfg: GeneratorConfig, users: Users) -> Technicians:
         start_unknown=start_unknown,
         shop_names=shop_names,
         certifications=certifications,
+        registered_at=registered_at,
+        certified_at=certified_at,
+        later_certifications=later,
         hourly_rate=hourly_rate,
         cumulative_weight=np.cumsum(work_weight),
     )
+
+
+def _registration_and_certification(
+    rng: np.random.Generator,
+    cfg: GeneratorConfig,
+    users: Users,
+    user_index: np.ndarray,
+    start_day: np.ndarray,
+    certifications: list,
+) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+    """When a technician's record is created (with their shop's account, else any time since 2008, and not
+    before they started in the trade), and for about 20% a new certification a month or more later (the
+    last draws of STREAM_TECHNICIANS)."""
+    n = len(user_index)
+    anytime = JAN_1_2008 + (rng.random(n) * (cfg.world_end - 60 * DAY - JAN_1_2008)).astype(np.int64)
+    registered_at = np.where(user_index >= 0, users.joined_at[np.maximum(user_index, 0)], anytime)
+    registered_at = np.minimum(np.maximum(registered_at, (start_day + 1) * DAY), cfg.world_end - 2 * DAY)
+    earns = rng.random(n) < CERTIFICATION_CHANGE_SHARE
+    certified = registered_at + 30 * DAY + (rng.random(n) * np.maximum(cfg.world_end - registered_at - 30 * DAY, 0))
+    certified_at = np.where(earns & (certified < cfg.world_end), certified.astype(np.int64), OPEN)
+    picks = rng.integers(0, len(catalog.CERTIFICATIONS), n)
+    later: list[str | None] = []
+    for i, current in enumerate(certifications):
+        held = set(current.split(", ")) if current else set()
+        new = next(
+            catalog.CERTIFICATIONS[(int(picks[i]) + k) % len(catalog.CERTIFICATIONS)]
+            for k in range(len(catalog.CERTIFICATIONS))
+            if catalog.CERTIFICATIONS[(int(picks[i]) + k) % len(catalog.CERTIFICATIONS)] not in held
+        )
+        later.append(", ".join(sorted(held | {new})) if certified_at[i] != OPEN else current)
+    return registered_at, certified_at, later
 
 
 def _certifications(skill: int, pick: int, count_pick: int) -> str | None:

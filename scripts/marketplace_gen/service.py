@@ -18,6 +18,7 @@ from .common import (
     DAY,
     JAN_1_1990,
     KIND_NON_VEHICLE,
+    ODOMETER_KINDS,
     OPEN,
     SERVICE_CATEGORIES,
     STREAM_SERVICE,
@@ -77,7 +78,7 @@ def make_service(
         own.start_mileage[ownership] + own.mileage_rate[ownership] * (performed_at - own.acquired_at[ownership]) / YEAR
     )
     recorded_share = np.where(work.by_technician, np.array([0.4, 0.85, 0.99])[work.habit], 0.5)
-    mileage_unrecorded = (rng.random(n) > recorded_share) | (vehicle_kind[vehicle] == KIND_NON_VEHICLE)
+    mileage_unrecorded = (rng.random(n) > recorded_share) | ~np.isin(vehicle_kind[vehicle], ODOMETER_KINDS)
     costs = _hours_and_costs(rng, work, tech)
     # work photos per record: the technician's documentation habit (before/after shots when meticulous)
     photo_rate = np.where(work.by_technician, np.array([0.3, 2.0, 8.0])[work.habit], 0.8)
@@ -116,7 +117,7 @@ def _when(
     archetype and year owned (scaled to the run's target count), at uniform times in the ownership."""
     # each ownership's serviceable window: from acquisition (not before 1990 or the build date) to disposal
     window_start = np.maximum(np.maximum(own.acquired_at, JAN_1_1990), manufactured_at[own.vehicle])
-    window_end = np.where(own.disposed_at != OPEN, own.disposed_at, cfg.as_of - DAY)
+    window_end = np.where(own.disposed_at != OPEN, own.disposed_at, cfg.world_end - DAY)
     years = np.maximum(0, window_end - window_start) / YEAR
     expected = np.array([0.9, 1.2, 2.6, 1.0])[own.archetype] * years
     expected[vehicle_kind[own.vehicle] == KIND_NON_VEHICLE] = 0
