@@ -1,3 +1,4 @@
+{# The window is written 'a to b': '+00 .. 2015-12-30' would read as an international phone number. #}
 {% set checks = [
     {'reason': 'orphan_reference', 'when': 'listing_id is not null and not listing_exists', 'value': 'listing_id'},
     {'reason': 'missing_required_value',
@@ -8,7 +9,7 @@
     {'reason': 'future_timestamp', 'when': 'placed_at > _loaded_at', 'value': 'placed_at'},
     {'reason': 'bid_outside_window',
      'when': 'placed_at < listing_started_at or placed_at > listing_ended_at',
-     'value': "'placed_at=' || placed_at || '; window=' || coalesce(listing_started_at::text, '?') || ' .. ' || coalesce(listing_ended_at::text, 'live')"},
+     'value': "'placed_at=' || placed_at || '; window=' || coalesce(listing_started_at::text, '?') || ' to ' || coalesce(listing_ended_at::text, 'live')"},
     {'reason': 'bid_not_increasing',
      'when': 'amount <= previous_amount',
      'value': "'amount=' || amount || '; previous bid=' || previous_amount"},

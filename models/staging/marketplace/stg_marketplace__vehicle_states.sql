@@ -190,19 +190,23 @@ unprefixed as (
 aliased as (
     select
         unprefixed.*,
-        model_alias.alias_id,
+        coalesce(
+            model_alias.alias_id, case when code_prefixed.model_name is not null then 'generation_code_prefix' end
+        ) as alias_id,
         case
             when model_alias.alias_id is not null
                 then btrim(regexp_replace(
                     regexp_replace(unprefixed.model_unprefixed, model_alias.pattern, model_alias.model_template, 'i'),
                     '\s+', ' ', 'g'
                 ))
+            when code_prefixed.model_name is not null then code_prefixed.model_name
             else unprefixed.model_unprefixed
         end as model_text,
         coalesce(
             nullif(btrim(regexp_replace(
                 unprefixed.model_unprefixed, model_alias.pattern, coalesce(model_alias.generation_template, ''), 'i'
             )), ''),
+            code_prefixed.generation_code,
             unprefixed.taxonomy_generation
         ) as generation_text
     from unprefixed
@@ -215,6 +219,31 @@ aliased as (
         order by model_aliases.priority, model_aliases.alias_id
         limit 1
     ) as model_alias on true
+    left join lateral (
+        {#- Without an alias: a code before a model of the make's catalogue ("Mk6 Golf GTI") is the
+            generation, unless the whole text is itself a catalogue model. #}
+        select
+            canonical_models.model_name,
+            split_part(unprefixed.model_unprefixed, ' ', 1) as generation_code
+        from canonical_models
+        where
+            model_alias.alias_id is null
+            and canonical_models.make_name = unprefixed.make_name
+            and split_part(unprefixed.model_unprefixed, ' ', 1) ~* {{ name_pattern('generation_code_prefix') }}
+            and canonical_models.model_key = regexp_replace(
+                lower(substring(unprefixed.model_unprefixed from position(' ' in unprefixed.model_unprefixed) + 1)),
+                '[^a-z0-9]', '', 'g'
+            )
+            and position(' ' in unprefixed.model_unprefixed) > 0
+            and not exists (
+                select 1 from canonical_models as whole
+                where
+                    whole.make_name = unprefixed.make_name
+                    and whole.model_key = regexp_replace(lower(unprefixed.model_unprefixed), '[^a-z0-9]', '', 'g')
+            )
+        order by canonical_models.model_name
+        limit 1
+    ) as code_prefixed on true
 ),
 
 named as (
