@@ -39,6 +39,7 @@ MAX_ITER = 500
 MAX_ITER_WITHOUT_VALIDATION = 100
 MIN_EXAMPLES_PER_SLICE = 30
 PRIMARY = {"regression": "rmsle", "binary": "roc_auc", "multiclass": "macro_f1"}
+UNKNOWN_LABEL = "unknown"  # the label a rule gives when its inputs were unknown
 
 
 class TrainUsageError(Exception):
@@ -505,6 +506,9 @@ def run(opts: TrainOptions) -> dict:
         target = pd.to_numeric(target, errors="coerce")
         if spec.log_target:
             target = target.where(target > 0)
+    else:
+        # A rule's `unknown` label says its inputs were unknown: no example, not a class to learn.
+        target = target.where(target.astype(str).str.lower() != UNKNOWN_LABEL)
     missing_target = target.isna()
     without_target = frame.loc[missing_target, "split"].value_counts().to_dict()
     frame, target = frame[~missing_target], target[~missing_target]

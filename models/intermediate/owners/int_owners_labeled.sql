@@ -7,11 +7,13 @@
                    `flip_max_holding_days` (12 months);
     4. builder   - at least `builder_min_modification_share` of the service records in their holdings are
                    modifications or restorations (and at least `builder_min_modification_records` of them);
-    5. collector - median holding of at least `collector_min_median_holding_years`, or at least
-                   `collector_min_vehicles_held_now` vehicles held at once;
-    6. driver    - everyone else: vehicles kept a few years and used, without flips, builds or a collection.
+    5. collector - median holding of at least `collector_min_median_holding_years`, at least
+                   `collector_min_vehicles_held_now` vehicles held at once, or measured use below
+                   `collector_max_miles_per_year` (kept, not used);
+    6. unknown   - no measured use: driver or collector cannot be told apart;
+    7. driver    - everyone else: vehicles used (measured) without flips, builds or a collection.
     Missing evidence (no readings, no completed holding, no service record) never matches a case; an
-    account type unknown at the cutoff makes the label `unknown`, since it would decide case 1.
+    account type unknown at the cutoff makes the label `unknown` too, since it would decide case 1.
 #}
 
 with
@@ -37,7 +39,9 @@ labeled as (
             when
                 median_holding_years >= {{ rule_parameter('owner_type', 'collector_min_median_holding_years') }}
                 or vehicles_held_now >= {{ rule_parameter('owner_type', 'collector_min_vehicles_held_now') }}
+                or miles_per_year < {{ rule_parameter('owner_type', 'collector_max_miles_per_year') }}
                 then 'collector'
+            when miles_per_year is null then 'unknown'
             else 'driver'
         end as owner_type
     from owners
