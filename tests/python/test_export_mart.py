@@ -104,8 +104,10 @@ def test_parquet_round_trip_equals_mart(built_project, db, mart, tmp_path):
     expected = mart_packages(db, mart)
     assert manifest["rows"] == {s: len(v) for s, v in expected.items()}
     files = sorted((out / "data").iterdir())
+    train_shards = -(-len(expected["train"]) // 10_000)  # ceil: shards of at most 10,000 rows
+    assert train_shards > 1, "the sample should span several train shards"
     assert [f.name for f in files if f.name.startswith("train-")] == [
-        f"train-{i:05d}-of-00003.parquet" for i in range(3)
+        f"train-{i:05d}-of-{train_shards:05d}.parquet" for i in range(train_shards)
     ]
     for split in SPLIT_ORDER:
         shards = sorted((out / "data").glob(f"{split}-*.parquet"))
