@@ -1,25 +1,33 @@
 """Shard writers: deterministic bytes, written under a temporary name and renamed into place when complete.
 
-A shard receives batches of JSON lines (each exactly a package's jsonb text plus a newline) with their row
-counts. Batch boundaries are fixed row counts from the shard's start, so the bytes of a shard depend only on
-its rows: Parquet row groups are the batches; gzip gets mtime 0 and no file name; zstd runs single-threaded
-at a fixed level.
+A shard receives batches with their row counts: for JSONL the lines themselves (each exactly a package's jsonb
+text plus a newline), written straight through; for Parquet CSV rows of the package's leaf values. Batch
+boundaries are fixed row counts from the shard's start, so the bytes of a shard depend only on its rows: Parquet
+row groups are the batches; gzip gets mtime 0 and no file name; zstd runs single-threaded at a fixed level.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import gzip
 import hashlib
 import io
+import mmap
 import os
+import re
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from .errors import ExportError
+from .fields import arrow_type
+from .plan import struct_prefixes
 
 EXTENSIONS = {
     ("parquet", "zstd"): ".parquet",
@@ -71,11 +79,35 @@ def write_text_atomically(final: Path, text: str) -> None:
     publish(tmp, final)
 
 
+STAGE_BYTES = 8 << 20  # the O_DIRECT staging buffer: page-aligned, a multiple of any device's block size
+DIRECT_ALIGN = 4096
+
+
+def _open_for_writing(path: Path) -> tuple[int, bool]:
+    """A new file, with O_DIRECT where the platform and filesystem take it (else buffered)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+    direct = getattr(os, "O_DIRECT", 0)
+    if direct:
+        try:
+            return os.open(path, flags | direct, 0o666), True
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:
+                raise
+    return os.open(path, flags, 0o666), False
+
+
 class _HashingFile(io.RawIOBase):
-    """A write-only file that hashes what passes through it (so a shard is hashed without reading it back)."""
+    """A write-only file that hashes what passes through it (so a shard is hashed without reading it back).
+
+    Where the filesystem allows it, the file is written with O_DIRECT through a page-aligned staging buffer:
+    every shard is fsynced before it is published anyway, and skipping the page cache cuts the CPU time of
+    writing about tenfold (2.9 GB here: 4-6 s of kernel copying buffered, 0.3-0.5 s direct). The unaligned tail
+    of the file is written buffered when the file closes."""
 
     def __init__(self, path: Path):
-        self._file = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self._fd, self._direct = _open_for_writing(path)
+        self._stage = mmap.mmap(-1, STAGE_BYTES) if self._direct else None
+        self._staged = 0
         self.sha256 = hashlib.sha256()
         self.size = 0
 
@@ -83,23 +115,65 @@ class _HashingFile(io.RawIOBase):
         return True
 
     def write(self, data) -> int:
-        view = memoryview(data)
-        self._file.write(view)
+        view = memoryview(data).cast("B")
         self.sha256.update(view)
-        self.size += view.nbytes
-        return view.nbytes
+        size = view.nbytes
+        if self._stage is None:
+            self._write_out(view)
+        else:
+            done = 0
+            while done < size:
+                take = min(size - done, STAGE_BYTES - self._staged)
+                self._stage[self._staged : self._staged + take] = view[done : done + take]
+                self._staged += take
+                done += take
+                if self._staged == STAGE_BYTES:
+                    with memoryview(self._stage) as stage:
+                        self._write_out(stage)
+                    self._staged = 0
+        self.size += size
+        return size
+
+    def _write_out(self, view: memoryview) -> None:
+        while view.nbytes:
+            try:
+                written = os.write(self._fd, view)
+            except OSError as exc:
+                if not (self._direct and exc.errno == errno.EINVAL):
+                    raise
+                self._buffered()  # the filesystem took the flag at open but not at write
+                continue
+            view = view[written:]
+            if view.nbytes and self._direct:
+                self._buffered()  # a short direct write leaves an unaligned rest
+
+    def _buffered(self) -> None:
+        fcntl.fcntl(self._fd, fcntl.F_SETFL, fcntl.fcntl(self._fd, fcntl.F_GETFL) & ~os.O_DIRECT)
+        self._direct = False
 
     def tell(self) -> int:
         return self.size
 
     def flush(self) -> None:
-        if not self._file.closed:
-            self._file.flush()
+        pass  # staged bytes reach the file in close(); publish() fsyncs the file after that
 
     def close(self) -> None:
-        if not self.closed:
-            self._file.close()
-        super().close()
+        if self.closed:
+            return
+        try:
+            if self._stage is not None and self._staged:
+                with memoryview(self._stage) as stage:
+                    aligned = self._staged - self._staged % DIRECT_ALIGN if self._direct else 0
+                    self._write_out(stage[:aligned])
+                    if self._direct:
+                        self._buffered()
+                    self._write_out(stage[aligned : self._staged])
+        finally:
+            os.close(self._fd)
+            if self._stage is not None:
+                with contextlib.suppress(BufferError):  # a view held by a traceback: the mapping goes with it
+                    self._stage.close()
+            super().close()
 
 
 class JsonlShardWriter:
@@ -136,9 +210,9 @@ class JsonlShardWriter:
 
 
 class ParquetShardWriter:
-    """JSON lines -> typed Arrow columns with the explicit schema (pyarrow's C++ JSON reader) -> Parquet."""
+    """CSV rows of leaf values -> typed, nested Arrow columns (pyarrow's C++ CSV reader) -> Parquet row groups."""
 
-    def __init__(self, path: Path, schema: pa.Schema, compression: str):
+    def __init__(self, path: Path, schema: pa.Schema, fields: dict[str, dict], compression: str):
         self.path = path
         self.schema = schema
         self.raw = _HashingFile(path)
@@ -150,15 +224,16 @@ class ParquetShardWriter:
             write_statistics=True,
             store_schema=True,
         )
-        self._parse = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
+        self._parser = LeafParser(schema, fields)
         self.rows = 0
 
-    def write_batch(self, data: bytes, rows: int) -> None:
-        table = parse_json_lines(data, self.schema, self._parse)
+    def write_batch(self, data: bytes, rows: int) -> pa.Table:
+        table = self._parser.parse(data)
         if table.num_rows != rows:
-            raise ExportError(f"{self.path.name}: parsed {table.num_rows} packages from a batch of {rows} lines")
+            raise ExportError(f"{self.path.name}: parsed {table.num_rows} packages from a batch of {rows} rows")
         self._writer.write_table(table, row_group_size=rows)
         self.rows += rows
+        return table
 
     def close(self) -> str:
         self._writer.close()
@@ -171,33 +246,95 @@ class ParquetShardWriter:
         self.raw.close()
 
 
-def parse_json_lines(data: bytes, schema: pa.Schema, parse_options: pa_json.ParseOptions) -> pa.Table:
-    block = max(1 << 20, len(data) // 8 + 1)
-    try:
+class LeafParser:
+    """Parse the CSV rows `leaf,...,object_present,...` of plan.Selection.leaf_columns into the nested schema.
+
+    CSV keeps null apart from the empty string (PostgreSQL writes NULL as nothing and '' as `""`), so the only null
+    value is an unquoted empty field; booleans are the jsonb `true`/`false`. Leaves typed list<...> arrive as their
+    JSON text and go through Arrow's JSON reader (only those columns)."""
+
+    def __init__(self, schema: pa.Schema, fields: dict[str, dict]):
+        self.schema = schema
+        self.paths = list(fields)
+        self.prefixes = struct_prefixes(fields)
+        self.lists: dict[int, pa.DataType] = {}
+        names, types = [], {}
+        for i, (path, spec) in enumerate(fields.items()):
+            name = f"c{i}"
+            names.append(name)
+            typ = arrow_type(path, spec)
+            if pa.types.is_list(typ):
+                self.lists[i] = typ
+                typ = pa.string()
+            types[name] = typ
+        for j in range(len(self.prefixes)):
+            name = f"c{len(self.paths) + j}"
+            names.append(name)
+            types[name] = pa.int8()
+        self._names = names
+        self._parse_options = pa_csv.ParseOptions(newlines_in_values=True)
+        self._convert_options = pa_csv.ConvertOptions(
+            column_types=types,
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+            true_values=["true"],
+            false_values=["false"],
+        )
+
+    def parse(self, data: bytes) -> pa.Table:
+        # one block per batch: one chunk per column, so the Parquet bytes depend only on the rows
+        read_options = pa_csv.ReadOptions(column_names=self._names, use_threads=False, block_size=len(data) + 1)
         try:
-            table = pa_json.read_json(
-                io.BytesIO(data), read_options=pa_json.ReadOptions(block_size=block), parse_options=parse_options
+            flat = pa_csv.read_csv(
+                pa.BufferReader(data),
+                read_options=read_options,
+                parse_options=self._parse_options,
+                convert_options=self._convert_options,
             )
         except pa.ArrowInvalid as exc:
-            if "straddling" not in str(exc) and "block size" not in str(exc):
-                raise
-            table = pa_json.read_json(
-                io.BytesIO(data),
-                read_options=pa_json.ReadOptions(block_size=len(data) + 1),
-                parse_options=parse_options,
-            )
-    except pa.ArrowInvalid as exc:
-        raise ExportError(
-            f"a package value does not fit the Arrow schema ({exc}); if a number field holds fractions, set "
+            raise ExportError(self._explain(exc)) from exc
+        columns = [flat.column(i).combine_chunks() for i in range(flat.num_columns)]
+        for i, typ in self.lists.items():
+            columns[i] = _json_lists(columns[i], typ, self.paths[i])
+        by_path = dict(zip(self.paths + self.prefixes, columns, strict=True))
+        arrays = [self._build(f, f.name, by_path) for f in self.schema]
+        return pa.Table.from_arrays(arrays, schema=self.schema)
+
+    def _build(self, field: pa.Field, path: str, by_path: dict) -> pa.Array:
+        if not pa.types.is_struct(field.type):
+            return by_path[path]
+        children = [self._build(child, f"{path}.{child.name}", by_path) for child in field.type]
+        present = pc.fill_null(pc.equal(by_path[path], 1), False)
+        return pa.StructArray.from_arrays(children, fields=list(field.type), mask=pc.invert(present))
+
+    def _explain(self, exc: Exception) -> str:
+        text = str(exc)
+        match = re.search(r"column #(\d+)", text)
+        if match and int(match.group(1)) < len(self.paths):
+            text = f"package field {self.paths[int(match.group(1))]}: {text}"
+        return (
+            f"a package value does not fit the Arrow schema ({text}); if a number field holds fractions, set "
             "`arrow_type: float64` (or decimal128(P,S)) in its package_fields spec"
-        ) from exc
-    # the reader orders struct children as the schema does; cast is a no-op check that types are exact
-    if table.schema != schema:
-        table = table.cast(schema)
-    return table
+        )
 
 
-def open_writer(path: Path, fmt: str, compression: str, schema: pa.Schema | None):
+def _json_lists(column: pa.Array, typ: pa.DataType, path: str) -> pa.Array:
+    lines = b"".join(
+        b'{"v":' + (text.encode() if text is not None else b"null") + b"}\n" for text in column.to_pylist()
+    )
+    try:
+        table = pa_json.read_json(
+            pa.BufferReader(lines),
+            read_options=pa_json.ReadOptions(block_size=len(lines) + 1, use_threads=False),
+            parse_options=pa_json.ParseOptions(explicit_schema=pa.schema([("v", typ)])),
+        )
+    except pa.ArrowInvalid as exc:
+        raise ExportError(f"package field {path}: a value is not a JSON {typ} ({exc})") from exc
+    return table.column(0).combine_chunks()
+
+
+def open_writer(path: Path, fmt: str, compression: str, schema: pa.Schema | None, fields: dict | None):
     if fmt == "parquet":
-        return ParquetShardWriter(path, schema, compression)
+        return ParquetShardWriter(path, schema, fields, compression)
     return JsonlShardWriter(path, compression)
