@@ -17,6 +17,7 @@ from exporting.errors import ExportError, UsageError  # noqa: E402
 from exporting.exporter import (  # noqa: E402
     COMPRESSIONS,
     DEFAULT_BATCH_ROWS,
+    DEFAULT_ROW_GROUP_ROWS,
     DEFAULT_SHARD_ROWS,
     FORMATS,
     ROOT,
@@ -81,7 +82,13 @@ def parse_args(argv=None) -> ExportOptions:
         "--batch-rows",
         type=int,
         default=DEFAULT_BATCH_ROWS,
-        help=f"rows per Parquet row group / write batch (default {DEFAULT_BATCH_ROWS:,})",
+        help=f"rows passed at a time from the database reader to the file writer (default {DEFAULT_BATCH_ROWS:,})",
+    )
+    parser.add_argument(
+        "--row-group-rows",
+        type=int,
+        default=DEFAULT_ROW_GROUP_ROWS,
+        help=f"rows per Parquet row group (default {DEFAULT_ROW_GROUP_ROWS:,})",
     )
     parser.add_argument("--where", help="filter on the mart's plain columns, e.g. \"listing_ended_at >= '2024-01-01'\"")
     parser.add_argument("--limit", type=int, help="at most N rows per split (the first in key order)")
@@ -134,6 +141,7 @@ def parse_args(argv=None) -> ExportOptions:
         splits=splits,
         shard_rows=args.shard_rows,
         batch_rows=args.batch_rows,
+        row_group_rows=args.row_group_rows,
         where=args.where,
         limit=args.limit,
         task=args.task,

@@ -44,6 +44,7 @@ STATE_DIR = ".export-state"
 DATA_DIR = "data"
 DEFAULT_SHARD_ROWS = 500_000
 DEFAULT_BATCH_ROWS = 4_096
+DEFAULT_ROW_GROUP_ROWS = 16_384
 FORMATS = ("parquet", "jsonl")
 COMPRESSIONS = ("zstd", "gzip", "none")
 BINARY_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00"  # 11 bytes of signature, then 4 of flags and 4 of header extension
@@ -58,6 +59,7 @@ class ExportOptions:
     splits: list[str] | None = None
     shard_rows: int = DEFAULT_SHARD_ROWS
     batch_rows: int = DEFAULT_BATCH_ROWS
+    row_group_rows: int = DEFAULT_ROW_GROUP_ROWS
     where: str | None = None
     limit: int | None = None
     task: str | None = None
@@ -82,6 +84,7 @@ class ExportOptions:
             "splits": self.splits,
             "shard_rows": self.shard_rows,
             "batch_rows": self.batch_rows,
+            "row_group_rows": self.row_group_rows,
             "where": self.where,
             "limit": self.limit,
             "task": self.task,
@@ -170,6 +173,8 @@ def _check_options(opts: ExportOptions) -> None:
         raise UsageError("--shard-rows must be at least 1")
     if opts.batch_rows < 1:
         raise UsageError("--batch-rows must be at least 1")
+    if opts.row_group_rows < 1:
+        raise UsageError("--row-group-rows must be at least 1")
     if opts.limit is not None and opts.limit < 1:
         raise UsageError("--limit must be at least 1")
     if opts.streams < 1 or opts.streams > 16:
@@ -292,7 +297,10 @@ def prepare_output(opts: ExportOptions) -> str:
 
 def connect(dsn: str | None, **kwargs) -> psycopg.Connection:
     try:
-        return psycopg.connect(dsn or "", connect_timeout=int(os.environ.get("PGCONNECT_TIMEOUT", "5")), **kwargs)
+        # UTF8 whatever PGCLIENTENCODING says: the files are UTF-8 (JSON lines, Parquet strings)
+        return psycopg.connect(
+            dsn or "", connect_timeout=int(os.environ.get("PGCONNECT_TIMEOUT", "5")), client_encoding="UTF8", **kwargs
+        )
     except psycopg.OperationalError as exc:
         where = dsn or "host={} port={} dbname={}".format(
             os.environ.get("PGHOST", "(default)"), os.environ.get("PGPORT", "5432"), os.environ.get("PGDATABASE", "")
@@ -666,7 +674,12 @@ class StreamWorker:
                 writer = writers.get(shard.name)
                 if writer is None:
                     writer = open_writer(
-                        temp_path(self.final(shard)), opts.format, opts.compression, self.prep.arrow, self.prep.fields
+                        temp_path(self.final(shard)),
+                        opts.format,
+                        opts.compression,
+                        self.prep.arrow,
+                        self.prep.fields,
+                        opts.row_group_rows,
                     )
                     writers[shard.name] = writer
                 table = writer.write_batch(data, rows)

@@ -6,9 +6,7 @@ import json
 import re
 from pathlib import Path
 
-import pyarrow as pa
-
-from .fields import arrow_type
+from .fields import arrow_type, arrow_type_name
 from .writers import write_text_atomically
 
 CROISSANT_CONTEXT = {
@@ -58,17 +56,16 @@ ENCODINGS = {
 LICENSE = "https://creativecommons.org/licenses/by-nc/4.0/"
 
 
-def _croissant_type(typ: pa.DataType) -> str:
-    if pa.types.is_boolean(typ):
+def _croissant_type(name: str) -> str:
+    """The Croissant data type of an Arrow type name (fields.arrow_type_name)."""
+    if name == "bool":
         return "sc:Boolean"
-    if pa.types.is_integer(typ):
+    if name.startswith("int"):
         return "sc:Integer"
-    if pa.types.is_floating(typ) or pa.types.is_decimal(typ):
+    if name.startswith(("float", "decimal")):
         return "sc:Float"
-    if pa.types.is_timestamp(typ):
+    if name.startswith("timestamp"):
         return "sc:DateTime"
-    if pa.types.is_date(typ):
-        return "sc:Date"
     return "sc:Text"
 
 
@@ -107,7 +104,7 @@ def croissant(prep, counts: dict[str, int], versions: dict) -> dict:
             "description": f"{spec.get('description', '')} (timing: {spec.get('timing')}"
             + (f", available after {spec['available_after_hours']} h" if spec.get("available_after_hours") else "")
             + ")",
-            "dataType": _croissant_type(arrow_type(path, spec)),
+            "dataType": _croissant_type(arrow_type_name(path, spec)),
             "source": source,
         }
         if path == "split":

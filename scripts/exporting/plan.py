@@ -126,21 +126,40 @@ class Selection:
             expr = sql.SQL("({} || jsonb_build_object('split', a._split))").format(expr)
         return expr
 
-    def leaf_columns(self) -> list[sql.Composable]:
-        """Parquet: one text column per kept leaf (objects and arrays as their JSON text), then one 0/1 column per
-        nested object saying whether the package holds it as an object (else the Arrow struct is null)."""
-        package = sql.Identifier("a", "_package")
-        columns = []
-        for path in self.leaf_fields or {}:
-            if path == "split" and self.holdout_sets_split():
-                columns.append(sql.SQL("a._split"))
-            else:
-                columns.append(_path(package, path.split("."), text=True))
-        for prefix in struct_prefixes(self.leaf_fields or {}):
-            columns.append(
-                sql.SQL("(jsonb_typeof({}) = 'object')::int").format(_path(package, prefix.split("."), text=False))
+    def leaf_select(self, rows: sql.Composable) -> sql.Composable:
+        """Parquet: `select _rank, <one text column per kept leaf>, <one 0/1 column per nested object>` over `rows`.
+
+        Objects and arrays of free-form fields come as their JSON text; the 0/1 columns say whether the package
+        holds the nested object as an object (else its Arrow struct is null). Each nested object is taken out of
+        the package once, in a subquery per nesting level (`offset 0` stops PostgreSQL from folding it back into
+        one `->` chain per leaf, which copies the object again for every leaf: 15 s instead of 11 s of server
+        time for the listing mart at scale 0.1)."""
+        fields = self.leaf_fields or {}
+        prefixes = struct_prefixes(fields)
+        slot = {prefix: sql.Identifier(f"_o{i}") for i, prefix in enumerate(prefixes)}
+
+        def holder(path: str) -> sql.Composable:  # the column holding the object that a path's last key is in
+            parent = path.rpartition(".")[0]
+            return slot[parent] if parent else sql.Identifier("_package")
+
+        query = rows
+        for depth in range(1, max((p.count(".") + 1 for p in prefixes), default=0) + 1):
+            objects = [
+                sql.SQL("{} -> {} as {}").format(holder(p), sql.Literal(p.rpartition(".")[2]), slot[p])
+                for p in prefixes
+                if p.count(".") + 1 == depth
+            ]
+            query = sql.SQL("select *, {} from ({}) as {} offset 0").format(
+                sql.SQL(", ").join(objects), query, sql.Identifier(f"level{depth}")
             )
-        return columns
+        columns = []
+        for path in fields:
+            if path == "split" and self.holdout_sets_split():
+                columns.append(sql.SQL("_split"))
+            else:
+                columns.append(sql.SQL("{} ->> {}").format(holder(path), sql.Literal(path.rpartition(".")[2])))
+        columns += [sql.SQL("(jsonb_typeof({}) = 'object')::int").format(slot[p]) for p in prefixes]
+        return sql.SQL("select _rank, {} from ({}) as leaves").format(sql.SQL(", ").join(columns), query)
 
     def base(self, with_package: bool) -> tuple[sql.Composable, list]:
         """`select _rank, _split, _key, _pos, _xmin, _row_ok[, _package]` over the selected rows (no order)."""
@@ -272,13 +291,12 @@ def copy_query(selection: Selection, ranges: list[Range]) -> tuple[sql.Composabl
                 params.append(bound)
         conds.append(sql.SQL("{})").format(cond))
     order = sql.SQL(" order by _rank, _pos") if selection.order == "key" else sql.SQL("")
+    rows = sql.SQL("select * from ({base}) as a where _row_ok and ({conds}){order}").format(
+        base=base, conds=sql.SQL(" or ").join(conds), order=order
+    )
     if selection.leaf_fields is not None:
-        columns = sql.SQL(", ").join([sql.SQL("_rank"), *selection.leaf_columns()])
-        options = COPY_CSV
+        select, options = selection.leaf_select(rows), COPY_CSV
     else:
-        columns = sql.SQL("_rank::int2, {}::text").format(selection.package_expr())
+        select = sql.SQL("select _rank::int2, {}::text from ({}) as a").format(selection.package_expr(), rows)
         options = COPY_BINARY
-    query = sql.SQL("copy (select {columns} from ({base}) as a where _row_ok and ({conds}){order}) to stdout {opts}")
-    return query.format(
-        columns=columns, base=base, conds=sql.SQL(" or ").join(conds), order=order, opts=options
-    ), params
+    return sql.SQL("copy ({}) to stdout {}").format(select, options), params
