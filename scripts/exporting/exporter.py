@@ -318,35 +318,36 @@ def _begin_snapshot(conn: psycopg.Connection, snapshot_id: str | None = None) ->
     conn.execute("set local synchronize_seqscans = off")
 
 
-def plan_export(conn, prep: Prepared) -> Plan:
-    """Count, fingerprint and anchor every split in the snapshot; cut each split into shards."""
+def plan_export(conn, prep: Prepared, anchored: bool) -> Plan:
+    """Count, fingerprint and anchor every split in the snapshot; cut each split into shards. Without `anchored`
+    (table order), every split is read from the start of the relation."""
     opts, selection = prep.options, prep.selection
     ranks = range(1, len(selection.splits) + 1)
     kept = dict.fromkeys(ranks, 0)
     dropped = dict.fromkeys(ranks, 0)
-    key_hash = dict.fromkeys(ranks, 0)
     xmin_sum = dict.fromkeys(ranks, 0)
     anchors: dict[int, list[tuple[int, str]]] = {rank: [] for rank in ranks}
     conn.execute("set local work_mem = '256MB'")
     if selection.order == "key":
         query, params = key_planning_query(selection, opts.shard_rows)
-        for rank, rn, pos, n, hashes, xmins in conn.execute(query, params):
-            kept[rank], key_hash[rank], xmin_sum[rank] = n, int(hashes), int(xmins)
+        for rank, rn, pos, n, xmins in conn.execute(query, params):
+            kept[rank], xmin_sum[rank] = n, int(xmins)
             anchors[rank].append((rn - 1, pos))
         if selection.row_filter is not None:
             query, params = dropped_rows_query(selection)
             for rank, n in conn.execute(query, params):
                 dropped[rank] = n
     else:
-        query, params = relation_blocks_query(selection)
-        blocks = bucket_blocks(conn.execute(query, params).fetchone()[0])
+        blocks = None
+        if anchored:
+            query, params = relation_blocks_query(selection)
+            blocks = bucket_blocks(conn.execute(query, params).fetchone()[0])
         query, params = table_planning_query(selection, blocks)
-        for rank, bucket, n, n_dropped, hashes, xmins in conn.execute(query, params):
+        for rank, bucket, n, n_dropped, xmins in conn.execute(query, params):
             if n:
-                anchors[rank].append((kept[rank], f"({bucket * blocks},0)"))
+                anchors[rank].append((kept[rank], f"({bucket * (blocks or 0)},0)"))
             kept[rank] += n
             dropped[rank] += n_dropped
-            key_hash[rank] += int(hashes)
             xmin_sum[rank] += int(xmins)
     conn.execute("reset work_mem")
     shards: list[Shard] = []
@@ -355,7 +356,6 @@ def plan_export(conn, prep: Prepared) -> Plan:
     for rank, split in enumerate(selection.splits, start=1):
         fingerprint_splits[split] = {
             "rows": kept[rank],
-            "key_hash": str(key_hash[rank]),
             "xmin_sum": str(xmin_sum[rank]),
             "dropped_by_row_filter": dropped[rank],
         }
@@ -774,9 +774,12 @@ def _check_relation(conn, prep: Prepared) -> None:
         )
 
 
-def _plan(conn, prep: Prepared) -> Plan:
+def _plan(conn, prep: Prepared, mode: str) -> Plan:
+    # anchors let a stream start mid-split: needed by several streams, a --limit (to stop early) and a resume
+    opts = prep.options
+    anchored = opts.streams > 1 or opts.limit is not None or mode == "resume"
     try:
-        return plan_export(conn, prep)
+        return plan_export(conn, prep, anchored)
     except (psycopg.errors.InvalidDatetimeFormat, psycopg.errors.DataError) as exc:
         raise UsageError(f"bad --where value: {str(exc).splitlines()[0]}") from exc
 
@@ -866,7 +869,7 @@ def run(opts: ExportOptions) -> dict:
             "select pg_export_snapshot(), clock_timestamp(), pg_current_snapshot()::text"
         ).fetchone()
         _check_relation(conn, prep)
-        plan = _plan(conn, prep)
+        plan = _plan(conn, prep, mode)
         snapshot = {"at": snapshot_at.astimezone(dt.UTC).isoformat(), "txid_snapshot": snapshot_txids}
         snapshots = _record_state(out, prep, plan, mode, snapshot)
         pending = _pending(out, plan)
