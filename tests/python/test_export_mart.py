@@ -38,14 +38,8 @@ def manifest_path(built_project) -> Path:
 
 
 def export(built_project, out: Path, **kwargs) -> dict:
-    opts = ExportOptions(
-        mart=MART,
-        out=out,
-        manifest=built_project.target_path / "manifest.json",
-        dsn=built_project.dsn,
-        progress=False,
-        **kwargs,
-    )
+    kwargs.setdefault("manifest", built_project.target_path / "manifest.json")
+    opts = ExportOptions(mart=MART, out=out, dsn=built_project.dsn, progress=False, **kwargs)
     return exporter.run(opts)
 
 
@@ -131,6 +125,44 @@ def test_parquet_round_trip_equals_mart(built_project, db, mart, tmp_path):
     assert manifest["dbt"]["invocation_id"] and manifest["database_snapshot"]["at"]
     card = (out / "README.md").read_text()
     assert card.startswith("---\nconfigs:") and "## Leakage rules" in card and "vehicle_id" in card
+
+
+def test_parquet_keeps_nulls_empty_strings_and_odd_text(built_project, db, scratch_mart, tmp_path):
+    """Parquet is built from the package's leaf values sent as CSV: text that CSV must quote, empty strings, the
+    word null, JSON null leaves and objects that are null or missing must come back as the JSON says."""
+    relation = f"{scratch_mart}.{MART}"
+    odd = ['a, "quoted" value', "two\nlines\r\nand a tab\t", "", "null", "NA", "ünïcødé ✓ \\ back"]
+    for i, text in enumerate(odd):
+        db.execute(
+            f"update {relation} set package = jsonb_set(package, '{{vehicle_context,color}}', to_jsonb(%s::text))"
+            f" where image_id = (select image_id from {relation} order by image_id offset %s limit 1)",
+            [text, i],
+        )
+    db.execute(
+        f"update {relation} set package = jsonb_set(package, '{{vehicle_context}}', 'null')"
+        f" where image_id = (select image_id from {relation} order by image_id offset 10 limit 1)"
+    )
+    db.execute(
+        f"update {relation} set package = package #- '{{as_of}}' #- '{{outcome,sale_price}}'"
+        f" where image_id = (select image_id from {relation} order by image_id offset 11 limit 1)"
+    )
+    out = tmp_path / "odd"
+    export(built_project, out, schema=scratch_mart, order="key", limit=40)
+    expected = mart_packages(db, relation, "image_id")
+    for split in SPLIT_ORDER:
+        rows = [row for shard in sorted((out / "data").glob(f"{split}-*")) for row in pq.read_table(shard).to_pylist()]
+        want = [normalize(json.loads(text)) for text in expected[split][:40]]
+        for row, package in zip(rows, want, strict=True):
+            for key, value in row.items():  # Arrow lists every field; a missing key reads as null
+                if isinstance(value, dict) and isinstance(package.get(key), dict):
+                    assert value == {k: package[key].get(k) for k in value}, (split, key)
+                else:
+                    assert value == package.get(key), (split, key)
+    colors = pq.read_table(out / "data").column("vehicle_context").combine_chunks().field("color").to_pylist()
+    assert set(odd) <= set(colors)
+    structs = pq.read_table(out / "data", columns=["vehicle_context", "as_of"]).to_pylist()
+    assert {"vehicle_context": None, "as_of": None} not in structs  # distinct rows: one null each
+    assert any(r["vehicle_context"] is None for r in structs) and any(r["as_of"] is None for r in structs)
 
 
 @pytest.mark.parametrize(("compression", "order"), [("zstd", "table"), ("gzip", "key"), ("none", "table")])
@@ -359,6 +391,102 @@ def test_where_is_parameterized_not_spliced(built_project, db, mart, tmp_path):
         export(built_project, tmp_path / "inj", where="listing_ended_at > 'x'' or 1=1 --'")
     injected = export(built_project, tmp_path / "inj2", overwrite=True, where="split = \"train' or 'a'='a\"")
     assert injected["total_rows"] == 0
+
+
+def manifest_with_row_timing(manifest_path: Path, tmp_path: Path, row_timing: str = "image_context.known_from") -> Path:
+    """A copy of the dbt manifest whose listing mart declares `row_timing` and its package field."""
+    manifest = json.loads(manifest_path.read_text())
+    node = manifest["nodes"][f"model.contextpack.{MART}"]
+    node["config"]["meta"]["row_timing"] = row_timing
+    column = node["columns"]["package"]
+    for meta in (column.get("meta") or {}, column["config"]["meta"]):
+        if "package_fields" in meta:
+            meta["package_fields"]["image_context.known_from"] = {
+                "type": "string",
+                "timing": "listing_start",
+                "description": "When the image became known: listing_start, or during_listing for photos added later.",
+            }
+    path = tmp_path / "manifest-row-timing.json"
+    path.write_text(json.dumps(manifest))
+    return path
+
+
+def test_task_row_timing_drops_rows_known_later(built_project, db, scratch_mart, manifest_path, tmp_path):
+    relation = f"{scratch_mart}.{MART}"
+    # photos past position 10 were added by the seller during the auction; a few rows carry no row timing
+    db.execute(
+        f"update {relation} set package = jsonb_set(package, '{{image_context,known_from}}', to_jsonb(case"
+        " when (package #>> '{image_context,position}')::int > 10 then 'during_listing' else 'listing_start' end))"
+    )
+    db.execute(f"update {relation} set package = package #- '{{image_context,known_from}}' where image_id::text < '08'")
+    counted = {
+        split: (kept, dropped)
+        for split, kept, dropped in db.execute(
+            f"select split, count(*) filter (where package #>> '{{image_context,known_from}}' = 'listing_start'),"
+            f" count(*) filter (where package #>> '{{image_context,known_from}}' is distinct from 'listing_start')"
+            f" from {relation} group by split"
+        )
+    }
+    assert all(kept and dropped for kept, dropped in counted.values())
+    manifest = manifest_with_row_timing(manifest_path, tmp_path)
+    start = export(
+        built_project,
+        tmp_path / "start",
+        schema=scratch_mart,
+        manifest=manifest,
+        task="price_at_listing_start",
+        format="jsonl",
+        shard_rows=9_000,
+    )
+    assert start["rows"] == {split: counted[split][0] for split in SPLIT_ORDER}
+    row_filter = start["row_filter"]
+    assert row_filter["row_timing"] == "image_context.known_from" and row_filter["kept_timings"] == ["listing_start"]
+    assert row_filter["dropped_rows"] == {split: counted[split][1] for split in SPLIT_ORDER}
+    assert row_filter["selected_rows"] == {split: sum(counted[split]) for split in SPLIT_ORDER}
+    packages = [
+        json.loads(line) for f in sorted((tmp_path / "start" / "data").glob("*.jsonl")) for line in read_jsonl(f)
+    ]
+    assert len(packages) == sum(start["rows"].values())
+    assert {p["image_context"]["known_from"] for p in packages} == {"listing_start"}
+    card = (tmp_path / "start" / "README.md").read_text()
+    assert "Row filter" in card and f"{sum(row_filter['dropped_rows'].values()):,} of" in card
+
+    # a task some hours into the listing still drops rows of a later timing; --where combines with the filter
+    ids = [r[0] for r in db.execute(f"select distinct vehicle_id from {relation} order by 1 limit 40")]
+    later = export(
+        built_project,
+        tmp_path / "later",
+        schema=scratch_mart,
+        manifest=manifest,
+        task="price_after_24h",
+        where=f"vehicle_id in ({', '.join(map(str, ids))})",
+        order="key",
+        shard_rows=500,
+    )
+    expected = dict(
+        db.execute(
+            f"select split, count(*) from {relation} where vehicle_id = any(%s)"
+            " and package #>> '{image_context,known_from}' = 'listing_start' group by split",
+            [ids],
+        ).fetchall()
+    )
+    assert {s: n for s, n in later["rows"].items() if n} == expected
+    table = pq.read_table(tmp_path / "later" / "data")
+    assert table.num_rows == sum(expected.values())
+    assert set(table.column("image_context").combine_chunks().field("known_from").to_pylist()) == {"listing_start"}
+
+    # without --task every row is exported, as for a mart without row_timing
+    everything = export(built_project, tmp_path / "all", schema=scratch_mart, manifest=manifest, format="jsonl")
+    assert everything["rows"] == {split: sum(counted[split]) for split in SPLIT_ORDER}
+    assert everything["row_filter"] is None
+
+
+def test_row_timing_must_name_a_string_field(built_project, manifest_path, tmp_path):
+    manifest = manifest_with_row_timing(manifest_path, tmp_path, row_timing="image_context.position")
+    result = cli(
+        built_project, "--out", str(tmp_path / "x"), "--manifest", str(manifest), "--task", "price_at_listing_start"
+    )
+    assert result.returncode == 2 and "row_timing" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
 # ------------------------------------------------------------------------------------------------ bad arguments
