@@ -27,7 +27,7 @@ from .plan import (
     Range,
     RowFilter,
     Selection,
-    bucket_blocks,
+    bucket_starts,
     copy_query,
     dropped_rows_query,
     key_planning_query,
@@ -338,14 +338,14 @@ def plan_export(conn, prep: Prepared, anchored: bool) -> Plan:
             for rank, n in conn.execute(query, params):
                 dropped[rank] = n
     else:
-        blocks = None
+        starts = None
         if anchored:
             query, params = relation_blocks_query(selection)
-            blocks = bucket_blocks(conn.execute(query, params).fetchone()[0])
-        query, params = table_planning_query(selection, blocks)
+            starts = bucket_starts(conn.execute(query, params).fetchone()[0])
+        query, params = table_planning_query(selection, starts)
         for rank, bucket, n, n_dropped, xmins in conn.execute(query, params):
             if n:
-                anchors[rank].append((kept[rank], f"({bucket * (blocks or 0)},0)"))
+                anchors[rank].append((kept[rank], starts[bucket - 1] if starts else "(0,0)"))
             kept[rank] += n
             dropped[rank] += n_dropped
             xmin_sum[rank] += int(xmins)

@@ -68,7 +68,7 @@ def write_text_atomically(final: Path, text: str) -> None:
     publish(tmp, final)
 
 
-STAGE_BYTES = 4 << 20  # the O_DIRECT staging buffer: page-aligned, a multiple of any device's block size
+STAGE_BYTES = 1 << 20  # the O_DIRECT staging buffer: page-aligned, a multiple of any device's block size
 DIRECT_ALIGN = 4096
 
 
