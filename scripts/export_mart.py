@@ -48,7 +48,10 @@ examples:
   in parentheses; values are bare words or quoted strings, passed as query parameters and cast to the column's
   type; columns are the mart's plain (non-package) columns.
 --task: tasks in export_tasks.yml keep the fields known at the prediction time (by their timing tags) plus the
-  task's targets (outcome, labels); the manifest lists what was dropped.
+  task's targets (outcome, labels); if the mart's meta names a row_timing key, rows whose row timing is later
+  than the task's are dropped too; the manifest lists what was dropped (fields, and rows per split).
+--streams N: N COPY streams, each on its own connection in the one exported snapshot; the files are the same
+  bytes whatever N.
 --holdout-after DATE: rows whose time_column (mart meta) is after DATE become the test split; every split_group
   (mart meta) seen there leaves train and validation; earlier test rows are left out.
 exit codes: 0 done, 1 the export failed (e.g. counts do not reconcile), 2 bad arguments or environment
