@@ -708,21 +708,17 @@ class StreamWorker:
 
 
 def _partition(shards: list[Shard], streams: int) -> list[list[Shard]]:
-    """Contiguous groups of pending shards with about equal rows."""
-    total = sum(s.rows for s in shards)
-    groups: list[list[Shard]] = []
-    target = total / streams if streams else total
-    current: list[Shard] = []
-    acc = 0
-    for shard in shards:
-        current.append(shard)
-        acc += shard.rows
-        if acc >= target * (len(groups) + 1) and len(groups) < streams - 1:
-            groups.append(current)
-            current = []
-    if current:
-        groups.append(current)
-    return groups
+    """Pending shards into at most `streams` groups of about equal rows: largest first, each to the lightest group.
+
+    A group need not be contiguous (a stream reads each of its splits' ranges), so a small split's single shard
+    can balance a big split's shards: 0.93M/0.87M rows instead of 1.0M/0.8M for the listing mart at scale 0.1."""
+    groups: list[list[Shard]] = [[] for _ in range(min(streams, len(shards)))]
+    loads = [0] * len(groups)
+    for shard in sorted(shards, key=lambda s: (-s.rows, s.rank, s.index)):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(shard)
+        loads[lightest] += shard.rows
+    return [sorted(group, key=lambda s: (s.rank, s.index)) for group in groups if group]
 
 
 def stream_shards(prep: Prepared, plan: Plan, out: Path, pending: list[Shard], conn, snapshot_id: str) -> dict:
