@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import gzip
+import hashlib
 import json
 import os
 import signal
@@ -178,6 +179,24 @@ def test_jsonl_holds_the_exact_jsonb_text(built_project, db, mart, tmp_path, com
         want = expected[split] if limit is None else expected[split][:limit]
         assert lines == want, split
         assert manifest["rows"][split] == len(want)
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_shard_file_bytes_and_sha256_whatever_the_write_sizes(tmp_path, monkeypatch, direct):
+    """Shards are written through an aligned staging buffer with O_DIRECT where the filesystem allows it, the
+    unaligned tail buffered; the file and its sha256 must be exactly the bytes written, in any chunking."""
+    if not direct:
+        monkeypatch.setattr(writers, "_open_for_writing", lambda path: (os.open(path, os.O_WRONLY | os.O_CREAT), False))
+    chunks = [os.urandom(n) for n in (1, 4095, 4097, writers.STAGE_BYTES - 3, 7, writers.STAGE_BYTES * 2 + 11, 0, 5)]
+    path = tmp_path / "shard.bin"
+    handle = writers._HashingFile(path)
+    for chunk in chunks:
+        handle.write(chunk)
+    handle.close()
+    data = b"".join(chunks)
+    assert path.read_bytes() == data
+    assert handle.sha256.hexdigest() == hashlib.sha256(data).hexdigest() == writers.sha256_file(path)
+    assert handle.size == len(data)
 
 
 def test_parallel_streams_give_the_same_bytes(built_project, tmp_path):
