@@ -7,17 +7,12 @@ import datetime as dt
 import json
 import math
 import os
-import queue
-import select
 import shutil
-import sys
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import psycopg
-from psycopg import pq
 
 from . import metadata
 from .errors import ExportError, UsageError
@@ -28,26 +23,23 @@ from .plan import (
     RowFilter,
     Selection,
     bucket_starts,
-    copy_query,
     dropped_rows_query,
     key_planning_query,
     relation_blocks_query,
     table_planning_query,
     versions_query,
 )
+from .streams import DATA_DIR, STATE_DIR, stream_shards
 from .tasks import load_tasks, select_fields
 from .where import parse_where, where_sql
-from .writers import open_writer, publish, sha256_file, shard_name, temp_path, write_text_atomically
+from .writers import sha256_file, shard_name, write_text_atomically
 
 ROOT = Path(__file__).resolve().parents[2]
-STATE_DIR = ".export-state"
-DATA_DIR = "data"
 DEFAULT_SHARD_ROWS = 500_000
 DEFAULT_BATCH_ROWS = 4_096
 DEFAULT_ROW_GROUP_ROWS = 16_384
 FORMATS = ("parquet", "jsonl")
 COMPRESSIONS = ("zstd", "gzip", "none")
-BINARY_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00"  # 11 bytes of signature, then 4 of flags and 4 of header extension
 
 
 @dataclass
@@ -318,6 +310,12 @@ def _begin_snapshot(conn: psycopg.Connection, snapshot_id: str | None = None) ->
     conn.execute("set local synchronize_seqscans = off")
 
 
+def _snapshot_connection(dsn: str | None, snapshot_id: str) -> psycopg.Connection:
+    conn = connect(dsn)
+    _begin_snapshot(conn, snapshot_id)
+    return conn
+
+
 def plan_export(conn, prep: Prepared, anchored: bool) -> Plan:
     """Count, fingerprint and anchor every split in the snapshot; cut each split into shards. Without `anchored`
     (table order), every split is read from the start of the relation."""
@@ -390,40 +388,6 @@ def plan_export(conn, prep: Prepared, anchored: bool) -> Plan:
     )
 
 
-class VersionSampler:
-    """The package's version fields (`package_version`, `rule_versions.*`) from the first package of every batch.
-
-    Reading them from every row would cost a full jsonb scan (10 s at scale 0.1); they are build-wide constants,
-    and any second value seen is reported as a list."""
-
-    def __init__(self, fields: dict):
-        self.paths = [p for p in fields if p == "package_version" or p.startswith("rule_versions.")]
-        self.values: dict[str, set] = {p: set() for p in self.paths}
-
-    def sample(self, data: bytes, table=None) -> None:
-        """From the first JSON line of a JSONL batch, or the first row of a parsed Parquet batch."""
-        if not self.paths:
-            return
-        if table is not None:
-            package = table.slice(0, 1).to_pylist()[0]
-        else:
-            package = json.loads(data[: data.find(b"\n")])
-        for path in self.paths:
-            value = package
-            for part in path.split("."):
-                value = value.get(part) if isinstance(value, dict) else None
-            if value is not None:
-                self.values[path].add(value)
-
-    @staticmethod
-    def merge(samplers: list[VersionSampler]) -> dict:
-        merged: dict[str, set] = {}
-        for sampler in samplers:
-            for path, values in sampler.values.items():
-                merged.setdefault(path, set()).update(values)
-        return {p: (sorted(v)[0] if len(v) == 1 else sorted(v)) for p, v in merged.items() if v}
-
-
 def read_versions(conn, selection: Selection) -> dict:
     built = versions_query(selection)
     if not built:
@@ -438,324 +402,6 @@ def read_versions(conn, selection: Selection) -> dict:
         found = sorted(v for v in found if v is not None)
         out[path] = found[0] if len(found) == 1 else found
     return out
-
-
-# ----------------------------------------------------------------------------------------------- progress
-
-
-class Progress:
-    def __init__(self, total: int, enabled: bool | None, done: int = 0):
-        self.total, self.done, self.lock = total, done, threading.Lock()
-        self.enabled = enabled is not False
-        self.bar = None
-        self.started = time.monotonic()
-        self.last_line = self.started
-        if self.enabled and sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(
-                total=total,
-                initial=done,
-                unit=" rows",
-                unit_scale=True,
-                dynamic_ncols=True,
-                desc="export",
-                file=sys.stderr,
-            )
-
-    def add(self, rows: int) -> None:
-        with self.lock:
-            self.done += rows
-            if self.bar is not None:
-                self.bar.update(rows)
-            elif self.enabled and time.monotonic() - self.last_line >= 10:
-                self.last_line = time.monotonic()
-                self._line()
-
-    def _line(self) -> None:
-        elapsed = max(time.monotonic() - self.started, 1e-9)
-        rate = self.done / elapsed
-        eta = (self.total - self.done) / rate if rate else float("inf")
-        pct = 100 * self.done / self.total if self.total else 100
-        print(
-            f"export: {self.done:,}/{self.total:,} rows ({pct:.0f}%), {rate:,.0f} rows/s, ETA {eta:.0f}s",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-        elif self.enabled:
-            self._line()
-
-
-# ----------------------------------------------------------------------------------------------- streams
-
-
-_DONE = object()
-
-
-def _start_copy_out(conn: psycopg.Connection, query, params) -> pq.abc.PGconn:
-    """Send `COPY ... TO STDOUT` and wait until the server starts it.
-
-    The rows are then read with libpq's own calls (psycopg's pq layer): psycopg's Copy.read() costs about 0.7 us
-    more per row, 1.2 s of CPU for 1.8M rows, on a machine where the client's CPU competes with the server's."""
-    pgconn = conn.pgconn
-    pgconn.send_query(psycopg.ClientCursor(conn).mogrify(query, params).encode(conn.info.encoding))
-    while pgconn.flush():
-        select.select([], [pgconn.socket], [])
-    result = _next_result(pgconn)
-    if result is None or result.status != pq.ExecStatus.COPY_OUT:
-        raise _query_error(result, pgconn)
-    return pgconn
-
-
-def _skip_binary_header(data: memoryview) -> memoryview:
-    if bytes(data[:11]) != BINARY_COPY_HEADER:
-        raise ExportError("the binary COPY did not start with PostgreSQL's COPY signature")
-    return data[19 + int.from_bytes(data[15:19], "big") :]
-
-
-def _finish_copy_out(pgconn: pq.abc.PGconn) -> None:
-    result = _next_result(pgconn)
-    if result is None or result.status != pq.ExecStatus.COMMAND_OK:
-        raise _query_error(result, pgconn)
-    while _next_result(pgconn) is not None:
-        pass
-
-
-def _next_result(pgconn: pq.abc.PGconn):
-    while pgconn.is_busy():
-        select.select([pgconn.socket], [], [])
-        pgconn.consume_input()
-    return pgconn.get_result()
-
-
-def _query_error(result, pgconn) -> Exception:
-    message = result.error_message if result is not None else pgconn.error_message
-    return ExportError(f"the COPY failed: {message.decode(errors='replace').strip()}")
-
-
-class _TooMany:
-    """The batch of a split whose rows are all read: one more row stops the export."""
-
-    def __init__(self, mart: str):
-        self.mart = mart
-
-    def __iadd__(self, other):
-        raise ExportError(f"{self.mart}: the COPY returned more rows than the plan counted")
-
-
-class _Route:
-    """Where one stream sends the rows of one split: its steps in read order, each a shard (rows go into batches of
-    batch_rows from the shard's start) or None (rows that belong to another stream's shard, dropped)."""
-
-    __slots__ = ("buf", "count", "shard", "left", "batch", "steps", "batch_rows", "put", "too_many")
-
-    def __init__(self, steps: list, batch_rows: int, put, mart: str = ""):
-        self.steps = list(reversed(steps))
-        self.batch_rows, self.put, self.too_many = batch_rows, put, _TooMany(mart)
-        self.shard, self.left, self.batch, self.count = None, 0, 0, 0
-        self.buf: bytearray | _TooMany = bytearray()
-        self.turn()
-
-    def turn(self) -> None:
-        """The current batch is full, its shard complete, or the rows to skip skipped: on to the next."""
-        if self.shard is not None:
-            self.left -= self.batch
-            self.put((self.shard, self.buf, self.batch, not self.left))
-            if self.left:
-                self.buf = bytearray()
-                self.batch = self.count = min(self.left, self.batch_rows)
-                return
-        self.buf = bytearray()
-        if not self.steps:
-            self.shard, self.count, self.buf = None, -1, self.too_many
-            return
-        self.shard, rows = self.steps.pop()
-        if self.shard is None:
-            self.count = rows
-        else:
-            self.left = rows
-            self.batch = self.count = min(rows, self.batch_rows)
-
-    def rows_left(self) -> int:
-        return (
-            (self.count if self.count > 0 else 0)
-            + (self.left - self.batch if self.shard else 0)
-            + sum(rows for _, rows in self.steps)
-        )
-
-
-class StreamWorker:
-    """One COPY over the position ranges of some shards; a second thread parses/compresses and writes the shards,
-    so reading from the database and writing the files overlap."""
-
-    def __init__(self, prep: Prepared, plan: Plan, out: Path, shards: list[Shard], conn, progress: Progress, abort):
-        self.prep, self.plan, self.out, self.shards, self.conn = prep, plan, out, shards, conn
-        self.progress, self.abort = progress, abort
-        self.queue: queue.Queue = queue.Queue(maxsize=2)
-        self.error: BaseException | None = None
-        self.versions = VersionSampler(prep.fields)
-
-    def run(self) -> None:
-        writer_thread = threading.Thread(target=self._write_loop, daemon=True)
-        writer_thread.start()
-        try:
-            self._read_loop()
-        except BaseException as exc:  # noqa: BLE001 - reported by the caller
-            self.error = self.error or exc
-            self.abort.set()
-        finally:
-            self.queue.put(_DONE)
-            writer_thread.join()
-
-    def _read_loop(self) -> None:
-        """Route each COPY row to the current shard of its split (or past it: rows of a neighbouring shard that
-        share the first or last bucket), by the row counts of the plan.
-
-        This loop runs once per row (1.8M times at scale 0.1), so it only appends the row's bytes to its split's
-        batch and counts down; everything else happens in _Route.turn, once per batch."""
-        ranges, actions = self.plan.ranges(self.shards)
-        query, params = copy_query(self.prep.selection, ranges)
-        jsonl = self.prep.selection.leaf_fields is None
-        # JSONL rows are binary: int16 field count, int32 length, int16 rank, int32 length, the package text.
-        # Parquet rows are CSV lines: "<rank digit>,<leaf>,...\n".
-        # (a binary COPY ends with a 2-byte trailer, int16 -1; its first row follows a 19-byte header)
-        rank_at, rank_base, payload_at, trailer = (7, 0, 12, 2) if jsonl else (0, 48, 2, 0)
-        batch_rows, mart = self.prep.options.batch_rows, self.prep.mart.name
-        routes = [_Route(actions.get(rank, []), batch_rows, self._put, mart) for rank in range(10)]
-        pgconn = _start_copy_out(self.conn, query, params)
-        get, consume, fd = pgconn.get_copy_data, pgconn.consume_input, pgconn.socket
-        header = jsonl
-        while True:
-            size, data = get(1)  # a row already received, else 0 (wait for more) or -1 (the end)
-            if size > trailer:
-                if header:
-                    data, header = _skip_binary_header(data), False
-                    if len(data) <= trailer:
-                        continue
-                route = routes[data[rank_at] - rank_base]
-                route.buf += data[payload_at:]
-                if jsonl:
-                    route.buf += b"\n"
-                route.count -= 1
-                if not route.count:
-                    route.turn()
-            elif size == 0:
-                select.select([fd], [], [])
-                consume()
-            elif size < 0:
-                break
-        _finish_copy_out(pgconn)
-        left = sum(route.rows_left() for route in routes)
-        if left:
-            raise ExportError(f"{self.prep.mart.name}: the COPY returned {left} rows fewer than the plan counted")
-
-    def _put(self, item) -> None:
-        while True:
-            if self.abort.is_set():
-                raise ExportError("aborted")
-            try:
-                self.queue.put(item, timeout=0.5)
-                return
-            except queue.Full:
-                continue
-
-    def _write_loop(self) -> None:
-        writers: dict[str, object] = {}  # shard name -> open writer (at most one per split)
-        opts = self.prep.options
-        try:
-            while (item := self.queue.get()) is not _DONE:
-                if self.abort.is_set():
-                    continue
-                shard, data, rows, last = item
-                writer = writers.get(shard.name)
-                if writer is None:
-                    writer = open_writer(
-                        temp_path(self.final(shard)),
-                        opts.format,
-                        opts.compression,
-                        self.prep.arrow,
-                        self.prep.fields,
-                        opts.row_group_rows,
-                    )
-                    writers[shard.name] = writer
-                table = writer.write_batch(data, rows)
-                self.versions.sample(data, table)
-                self.progress.add(rows)
-                if last:
-                    del writers[shard.name]
-                    sha = writer.close()
-                    if writer.rows != shard.rows:
-                        raise ExportError(f"{shard.name}: wrote {writer.rows} rows, the plan counted {shard.rows}")
-                    shard.sha256, shard.bytes = sha, writer.raw.size
-                    publish(temp_path(self.final(shard)), self.final(shard))
-                    write_text_atomically(
-                        self.out / STATE_DIR / f"{shard.name}.done", json.dumps({"sha256": sha, "bytes": shard.bytes})
-                    )
-        except BaseException as exc:  # noqa: BLE001 - reported by the caller
-            self.error = self.error or exc
-            self.abort.set()
-            for writer in writers.values():
-                writer.abort()
-            while self.queue.get() is not _DONE:
-                pass
-
-    def final(self, shard: Shard) -> Path:
-        return self.out / DATA_DIR / shard.name
-
-
-def _partition(shards: list[Shard], streams: int) -> list[list[Shard]]:
-    """Pending shards into at most `streams` groups of about equal rows: largest first, each to the lightest group.
-
-    A group need not be contiguous (a stream reads each of its splits' ranges), so a small split's single shard
-    can balance a big split's shards: 0.93M/0.87M rows instead of 1.0M/0.8M for the listing mart at scale 0.1."""
-    groups: list[list[Shard]] = [[] for _ in range(min(streams, len(shards)))]
-    loads = [0] * len(groups)
-    for shard in sorted(shards, key=lambda s: (-s.rows, s.rank, s.index)):
-        lightest = loads.index(min(loads))
-        groups[lightest].append(shard)
-        loads[lightest] += shard.rows
-    return [sorted(group, key=lambda s: (s.rank, s.index)) for group in groups if group]
-
-
-def stream_shards(prep: Prepared, plan: Plan, out: Path, pending: list[Shard], conn, snapshot_id: str) -> dict:
-    """Write the pending shards with up to --streams COPY streams, each on its own connection in the one snapshot
-    (the first stream reuses `conn`). Returns the version fields sampled from the packages."""
-    opts = prep.options
-    progress = Progress(
-        sum(plan.counts.values()), opts.progress, done=sum(s.rows for s in plan.shards if s not in pending)
-    )
-    abort = threading.Event()
-    groups = _partition(pending, opts.streams) if pending else []
-    workers, conns = [], []
-    try:
-        for index, group in enumerate(groups):
-            if index == 0:
-                worker_conn = conn
-            else:
-                worker_conn = connect(opts.dsn)
-                conns.append(worker_conn)
-                _begin_snapshot(worker_conn, snapshot_id)
-            workers.append(StreamWorker(prep, plan, out, group, worker_conn, progress, abort))
-        threads = [threading.Thread(target=w.run, daemon=True) for w in workers[1:]]
-        for thread in threads:
-            thread.start()
-        if workers:
-            workers[0].run()
-        for thread in threads:
-            thread.join()
-    finally:
-        progress.close()
-        for extra in conns:
-            extra.close()
-    errors = [w.error for w in workers if w.error is not None]
-    if errors:
-        real = [e for e in errors if not (isinstance(e, ExportError) and str(e) == "aborted")]
-        raise (real or errors)[0]
-    return VersionSampler.merge([w.versions for w in workers])
 
 
 # ----------------------------------------------------------------------------------------------- run
@@ -869,7 +515,7 @@ def run(opts: ExportOptions) -> dict:
         snapshot = {"at": snapshot_at.astimezone(dt.UTC).isoformat(), "txid_snapshot": snapshot_txids}
         snapshots = _record_state(out, prep, plan, mode, snapshot)
         pending = _pending(out, plan)
-        versions = stream_shards(prep, plan, out, pending, conn, snapshot_id)
+        versions = stream_shards(prep, plan, out, pending, conn, lambda: _snapshot_connection(opts.dsn, snapshot_id))
         _reconcile(prep, plan)
         if not versions:  # nothing was left to stream (a resumed run whose shards were all done)
             versions = read_versions(conn, prep.selection)

@@ -45,9 +45,6 @@ class RowFilter:
     path: str  # package key path, e.g. image_context.known_from
     kept: list[str]
 
-    def describe(self) -> str:
-        return f"package key `{self.path}` in ({', '.join(self.kept)})"
-
 
 @dataclass
 class Selection:

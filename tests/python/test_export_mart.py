@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 from conftest import ROOT
-from exporting import exporter, writers
+from exporting import exporter, streams, writers
 from exporting.errors import UsageError
 from exporting.exporter import ExportOptions
 
@@ -269,7 +269,7 @@ def scratch_mart(built_project, db, mart):
 def test_concurrent_change_does_not_tear_the_export(built_project, db, scratch_mart, tmp_path, monkeypatch):
     relation = f"{scratch_mart}.{MART}"
     before = mart_packages(db, relation)
-    original = exporter.StreamWorker._read_loop
+    original = streams.StreamWorker._read_loop
     changed = []
 
     def read_loop_after_a_change(self):
@@ -282,7 +282,7 @@ def test_concurrent_change_does_not_tear_the_export(built_project, db, scratch_m
             changed.append(True)
         return original(self)
 
-    monkeypatch.setattr(exporter.StreamWorker, "_read_loop", read_loop_after_a_change)
+    monkeypatch.setattr(streams.StreamWorker, "_read_loop", read_loop_after_a_change)
     manifest = export(
         built_project, tmp_path / "snap", format="jsonl", schema=scratch_mart, streams=2, shard_rows=9_000
     )
@@ -297,7 +297,7 @@ def test_concurrent_change_does_not_tear_the_export(built_project, db, scratch_m
 
 def test_resume_refuses_when_the_mart_changed(built_project, db, scratch_mart, tmp_path, monkeypatch):
     out = tmp_path / "changed"
-    real_publish = exporter.publish
+    real_publish = streams.publish
     published = []
 
     def publish_then_crash(tmp, final):
@@ -305,10 +305,10 @@ def test_resume_refuses_when_the_mart_changed(built_project, db, scratch_mart, t
         published.append(final)
         raise KeyboardInterrupt  # the run dies right after its first shard
 
-    monkeypatch.setattr(exporter, "publish", publish_then_crash)
+    monkeypatch.setattr(streams, "publish", publish_then_crash)
     with pytest.raises(KeyboardInterrupt):
         export(built_project, out, schema=scratch_mart, shard_rows=5_000)
-    monkeypatch.setattr(exporter, "publish", real_publish)
+    monkeypatch.setattr(streams, "publish", real_publish)
     assert published and not (out / "manifest.json").exists()
     db.execute(f"update {scratch_mart}.{MART} set listing_id = listing_id where split = 'validation'")
     with pytest.raises(UsageError, match="changed since the interrupted export"):
