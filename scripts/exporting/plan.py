@@ -23,6 +23,7 @@ Arrow's CSV reader parses that about 2.5x faster per row than its JSON reader pa
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from psycopg import sql
@@ -278,6 +279,63 @@ class Range:
     end: int
     lo: str | None
     hi: str | None
+
+
+@dataclass
+class Shard:
+    name: str
+    split: str
+    rank: int
+    index: int
+    rows: int
+    first: int  # number of the shard's first row in its split (0-based, export order)
+    sha256: str | None = None
+    bytes: int | None = None
+
+
+@dataclass
+class Plan:
+    """What the planning query found in the snapshot: the shards, and where each split's rows can be read from."""
+
+    shards: list[Shard]
+    counts: dict[str, int]  # rows exported per split (after the row filter and --limit)
+    dropped: dict[str, int]  # rows per split that a task's row filter dropped
+    fingerprint: dict
+    anchors: dict[int, list[tuple[int, str]]]  # rank -> [(row number, position)], row numbers ascending
+    totals: dict[int, int]  # rank -> rows that pass every filter (before --limit)
+
+    def shard(self, rank: int, index: int) -> Shard | None:
+        return next((s for s in self.shards if s.rank == rank and s.index == index), None)
+
+    def ranges(self, shards: list[Shard]) -> tuple[list[Range], dict[int, list]]:
+        """The position ranges one stream copies for its shards, and per rank what to do with each row read:
+        a list of (shard, rows) and (None, rows to skip) in read order."""
+        ranges: list[Range] = []
+        for rank in sorted({s.rank for s in shards}):
+            mine = sorted((s for s in shards if s.rank == rank), key=lambda s: s.index)
+            anchors = self.anchors[rank]
+            numbers = [number for number, _ in anchors]
+            for shard in mine:
+                start = anchors[bisect.bisect_right(numbers, shard.first) - 1]
+                after = bisect.bisect_left(numbers, shard.first + shard.rows)
+                end = anchors[after] if after < len(anchors) else (self.totals[rank], None)
+                if ranges and ranges[-1].rank == rank and start[0] <= ranges[-1].end:
+                    ranges[-1].end, ranges[-1].hi = end[0], end[1]
+                else:
+                    ranges.append(Range(rank=rank, first=start[0], end=end[0], lo=start[1], hi=end[1]))
+        actions: dict[int, list] = {}
+        for r in ranges:
+            steps = actions.setdefault(r.rank, [])
+            cursor = r.first
+            for shard in sorted((s for s in shards if s.rank == r.rank), key=lambda s: s.index):
+                if r.first <= shard.first < r.end:
+                    if shard.first > cursor:
+                        steps.append((None, shard.first - cursor))
+                    steps.append((shard, shard.rows))
+                    cursor = shard.first + shard.rows
+            if r.end > cursor:
+                steps.append((None, r.end - cursor))
+        return ranges, actions
 
 
 def copy_query(selection: Selection, ranges: list[Range]) -> tuple[sql.Composable, list]:

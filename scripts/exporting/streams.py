@@ -7,6 +7,7 @@ own connection in the one exported snapshot, and the pending shards are shared o
 
 from __future__ import annotations
 
+import itertools
 import json
 import queue
 import select
@@ -19,8 +20,8 @@ import psycopg
 from psycopg import pq
 
 from .errors import ExportError
-from .plan import copy_query
-from .writers import open_writer, publish, temp_path, write_text_atomically
+from .plan import Range, Shard, copy_query
+from .writers import open_writer, publish, write_text_atomically
 
 STATE_DIR = ".export-state"
 DATA_DIR = "data"
@@ -81,6 +82,13 @@ class Progress:
                 file=sys.stderr,
             )
 
+    def set_total(self, total: int) -> None:
+        with self.lock:
+            self.total = total
+            if self.bar is not None:
+                self.bar.total = total
+                self.bar.refresh()
+
     def add(self, rows: int) -> None:
         with self.lock:
             self.done += rows
@@ -104,7 +112,7 @@ class Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-        elif self.enabled:
+        elif self.enabled and self.done:
             self._line()
 
 
@@ -171,8 +179,8 @@ class _Route:
 
     __slots__ = ("buf", "count", "shard", "left", "batch", "steps", "batch_rows", "put", "too_many")
 
-    def __init__(self, steps: list, batch_rows: int, put, mart: str = ""):
-        self.steps = list(reversed(steps))
+    def __init__(self, steps, batch_rows: int, put, mart: str = ""):
+        self.steps = iter(steps)
         self.batch_rows, self.put, self.too_many = batch_rows, put, _TooMany(mart)
         self.shard, self.left, self.batch, self.count = None, 0, 0, 0
         self.buf: bytearray | _TooMany = bytearray()
@@ -188,10 +196,11 @@ class _Route:
                 self.batch = self.count = min(self.left, self.batch_rows)
                 return
         self.buf = bytearray()
-        if not self.steps:
+        step = next(self.steps, None)
+        if step is None:
             self.shard, self.count, self.buf = None, -1, self.too_many
             return
-        self.shard, rows = self.steps.pop()
+        self.shard, rows = step
         if self.shard is None:
             self.count = rows
         else:
@@ -205,14 +214,26 @@ class _Route:
             + sum(rows for _, rows in self.steps)
         )
 
+    def finish(self) -> None:
+        """The COPY ended (a stream read without a plan): the split's last shard ends with the rows it got."""
+        got = self.batch - self.count
+        if self.shard is not None and (got or self.left < self.shard.rows):
+            self.put((self.shard, self.buf, got, True))
+
 
 class StreamWorker:
-    """One COPY over the position ranges of some shards; a second thread parses/compresses and writes the shards,
-    so reading from the database and writing the files overlap."""
+    """One COPY over some position ranges; a second thread parses/compresses and writes the shards, so reading from
+    the database and writing the files overlap.
 
-    def __init__(self, prep, plan, out: Path, shards: list, conn, progress: Progress, abort: threading.Event):
-        self.prep, self.plan, self.out, self.shards, self.conn = prep, plan, out, shards, conn
+    `steps` gives per split rank what to do with the rows read (see Plan.ranges). A stream read before the plan is
+    known (`resolve` given) has open-ended steps, shard after shard of shard_rows; `resolve(shard, rows)` then
+    waits for the plan and returns the plan's shard (its file name) once a shard is complete."""
+
+    def __init__(self, prep, out: Path, conn, ranges: list, steps: dict, progress: Progress, abort, resolve=None):
+        self.prep, self.out, self.conn, self.ranges, self.steps = prep, out, conn, ranges, steps
         self.progress, self.abort = progress, abort
+        self.resolve = resolve or _checked
+        self.planned = resolve is None
         self.queue: queue.Queue = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
         self.versions = VersionSampler(prep.fields)
@@ -235,15 +256,14 @@ class StreamWorker:
 
         This loop runs once per row (1.8M times at scale 0.1), so it only appends the row's bytes to its split's
         batch and counts down; everything else happens in _Route.turn, once per batch."""
-        ranges, actions = self.plan.ranges(self.shards)
-        query, params = copy_query(self.prep.selection, ranges)
+        query, params = copy_query(self.prep.selection, self.ranges)
         jsonl = self.prep.selection.leaf_fields is None
         # JSONL rows are binary: int16 field count, int32 length, int16 rank, int32 length, the package text.
         # Parquet rows are CSV lines: "<rank digit>,<leaf>,...\n".
         # (a binary COPY ends with a 2-byte trailer, int16 -1; its first row follows a 19-byte header)
         rank_at, rank_base, payload_at, trailer = (7, 0, 12, 2) if jsonl else (0, 48, 2, 0)
         batch_rows, mart = self.prep.options.batch_rows, self.prep.mart.name
-        routes = [_Route(actions.get(rank, []), batch_rows, self._put, mart) for rank in range(10)]
+        routes = [_Route(self.steps.get(rank, []), batch_rows, self._put, mart) for rank in range(10)]
         pgconn = _start_copy_out(self.conn, query, params)
         get, consume, fd = pgconn.get_copy_data, pgconn.consume_input, pgconn.socket
         header = jsonl
@@ -267,6 +287,10 @@ class StreamWorker:
             elif size < 0:
                 break
         _finish_copy_out(pgconn)
+        if not self.planned:
+            for route in routes:
+                route.finish()
+            return
         left = sum(route.rows_left() for route in routes)
         if left:
             raise ExportError(f"{self.prep.mart.name}: the COPY returned {left} rows fewer than the plan counted")
@@ -282,36 +306,37 @@ class StreamWorker:
                 continue
 
     def _write_loop(self) -> None:
-        writers: dict[str, object] = {}  # shard name -> open writer (at most one per split)
+        writers: dict[tuple, object] = {}  # (rank, shard index) -> open writer (at most one per split)
         opts = self.prep.options
         try:
             while (item := self.queue.get()) is not _DONE:
                 if self.abort.is_set():
                     continue
                 shard, data, rows, last = item
-                writer = writers.get(shard.name)
+                key = (shard.rank, shard.index)
+                writer = writers.get(key)
                 if writer is None:
                     writer = open_writer(
-                        temp_path(self.final(shard)),
+                        self.temp(shard),
                         opts.format,
                         opts.compression,
                         self.prep.arrow,
                         self.prep.fields,
                         opts.row_group_rows,
                     )
-                    writers[shard.name] = writer
-                table = writer.write_batch(data, rows)
-                self.versions.sample(data, table)
-                self.progress.add(rows)
+                    writers[key] = writer
+                if rows:
+                    table = writer.write_batch(data, rows)
+                    self.versions.sample(data, table)
+                    self.progress.add(rows)
                 if last:
-                    del writers[shard.name]
-                    sha = writer.close()
-                    if writer.rows != shard.rows:
-                        raise ExportError(f"{shard.name}: wrote {writer.rows} rows, the plan counted {shard.rows}")
-                    shard.sha256, shard.bytes = sha, writer.raw.size
-                    publish(temp_path(self.final(shard)), self.final(shard))
+                    del writers[key]
+                    final = self.resolve(shard, writer.rows)
+                    final.sha256, final.bytes = writer.close(), writer.raw.size
+                    publish(self.temp(shard), self.out / DATA_DIR / final.name)
                     write_text_atomically(
-                        self.out / STATE_DIR / f"{shard.name}.done", json.dumps({"sha256": sha, "bytes": shard.bytes})
+                        self.out / STATE_DIR / f"{final.name}.done",
+                        json.dumps({"sha256": final.sha256, "bytes": final.bytes}),
                     )
         except BaseException as exc:  # noqa: BLE001 - reported by the caller
             self.error = self.error or exc
@@ -321,8 +346,14 @@ class StreamWorker:
             while self.queue.get() is not _DONE:
                 pass
 
-    def final(self, shard) -> Path:
-        return self.out / DATA_DIR / shard.name
+    def temp(self, shard) -> Path:
+        return self.out / DATA_DIR / f".{shard.split}-{shard.index:05d}.partial"
+
+
+def _checked(shard, rows: int):
+    if rows != shard.rows:
+        raise ExportError(f"{shard.name}: wrote {rows} rows, the plan counted {shard.rows}")
+    return shard
 
 
 def partition(shards: list, streams: int) -> list[list]:
@@ -348,29 +379,59 @@ def stream_shards(prep, plan, out: Path, pending: list, conn, open_connection) -
         sum(plan.counts.values()), opts.progress, done=sum(s.rows for s in plan.shards if s not in pending)
     )
     abort = threading.Event()
-    groups = partition(pending, opts.streams) if pending else []
     workers, conns = [], []
     try:
-        for index, group in enumerate(groups):
+        for index, group in enumerate(partition(pending, opts.streams) if pending else []):
             if index == 0:
                 worker_conn = conn
             else:
                 worker_conn = open_connection()
                 conns.append(worker_conn)
-            workers.append(StreamWorker(prep, plan, out, group, worker_conn, progress, abort))
-        threads = [threading.Thread(target=w.run, daemon=True) for w in workers[1:]]
-        for thread in threads:
-            thread.start()
-        if workers:
-            workers[0].run()
-        for thread in threads:
-            thread.join()
+            ranges, steps = plan.ranges(group)
+            workers.append(StreamWorker(prep, out, worker_conn, ranges, steps, progress, abort))
+        _run_workers(workers)
     finally:
         progress.close()
         for extra in conns:
             extra.close()
+    return VersionSampler.merge([w.versions for w in workers])
+
+
+def stream_before_plan(prep, out: Path, conn, resolve, progress: Progress) -> dict:
+    """One stream over every selected row, from the start of the relation, while the plan is still being made:
+    shard after shard of shard_rows rows per split, each named and published through `resolve` when complete."""
+    shard_rows = prep.options.shard_rows
+    ranks = range(1, len(prep.selection.splits) + 1)
+    ranges = [Range(rank=rank, first=0, end=0, lo="(0,0)", hi=None) for rank in ranks]
+
+    def shards(rank: int):
+        split = prep.selection.splits[rank - 1]
+        for index in itertools.count():
+            yield (
+                Shard(name="", split=split, rank=rank, index=index, rows=shard_rows, first=index * shard_rows),
+                shard_rows,
+            )
+
+    worker = StreamWorker(
+        prep, out, conn, ranges, {rank: shards(rank) for rank in ranks}, progress, threading.Event(), resolve
+    )
+    try:
+        _run_workers([worker])
+    finally:
+        progress.close()
+    return VersionSampler.merge([worker.versions])
+
+
+def _run_workers(workers: list[StreamWorker]) -> None:
+    """The first worker runs in this thread, the others in their own; the first real error is raised."""
+    threads = [threading.Thread(target=w.run, daemon=True) for w in workers[1:]]
+    for thread in threads:
+        thread.start()
+    if workers:
+        workers[0].run()
+    for thread in threads:
+        thread.join()
     errors = [w.error for w in workers if w.error is not None]
     if errors:
         real = [e for e in errors if not (isinstance(e, ExportError) and str(e) == "aborted")]
         raise (real or errors)[0]
-    return VersionSampler.merge([w.versions for w in workers])
