@@ -205,6 +205,23 @@ def test_parallel_streams_give_the_same_bytes(built_project, tmp_path):
     assert [s["sha256"] for s in one["shards"]] == [s["sha256"] for s in two["shards"]]
 
 
+def test_a_stream_started_before_its_plan_cuts_the_shards_the_plan_counts(built_project, db, mart, tmp_path):
+    """A fresh single-stream export reads before its plan is made; shard boundaries, the last shard of a split that
+    fills exactly and a split with no rows must come out as the planned (two-stream) export writes them."""
+    validation = db.execute(f"select count(*) from {mart} where split = 'validation'").fetchone()[0]
+    common = {"format": "jsonl", "shard_rows": validation, "where": "split != 'test'"}
+    early = export(built_project, tmp_path / "early", **common)
+    planned = export(built_project, tmp_path / "planned", streams=2, **common)
+    assert [(s["file"], s["rows"], s["sha256"]) for s in early["shards"]] == [
+        (s["file"], s["rows"], s["sha256"]) for s in planned["shards"]
+    ]
+    assert [s["rows"] for s in early["shards"] if s["split"] == "validation"] == [validation]
+    assert early["rows"]["test"] == 0 and not list((tmp_path / "early" / "data").glob("test-*"))
+    assert sorted(f.name for f in (tmp_path / "early" / "data").iterdir()) == sorted(
+        Path(s["file"]).name for s in early["shards"]
+    )
+
+
 # ------------------------------------------------------------------------------------------------ kill and resume
 
 
