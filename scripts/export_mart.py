@@ -17,6 +17,7 @@ from exporting.errors import ExportError, UsageError  # noqa: E402
 from exporting.exporter import (  # noqa: E402
     COMPRESSIONS,
     DEFAULT_BATCH_ROWS,
+    DEFAULT_ROW_GROUP_ROWS,
     DEFAULT_SHARD_ROWS,
     FORMATS,
     ROOT,
@@ -47,7 +48,10 @@ examples:
   in parentheses; values are bare words or quoted strings, passed as query parameters and cast to the column's
   type; columns are the mart's plain (non-package) columns.
 --task: tasks in export_tasks.yml keep the fields known at the prediction time (by their timing tags) plus the
-  task's targets (outcome, labels); the manifest lists what was dropped.
+  task's targets (outcome, labels); if the mart's meta names a row_timing key, rows whose row timing is later
+  than the task's are dropped too; the manifest lists what was dropped (fields, and rows per split).
+--streams N: N COPY streams, each on its own connection in the one exported snapshot; the files are the same
+  bytes whatever N.
 --holdout-after DATE: rows whose time_column (mart meta) is after DATE become the test split; every split_group
   (mart meta) seen there leaves train and validation; earlier test rows are left out.
 exit codes: 0 done, 1 the export failed (e.g. counts do not reconcile), 2 bad arguments or environment
@@ -81,7 +85,13 @@ def parse_args(argv=None) -> ExportOptions:
         "--batch-rows",
         type=int,
         default=DEFAULT_BATCH_ROWS,
-        help=f"rows per Parquet row group / write batch (default {DEFAULT_BATCH_ROWS:,})",
+        help=f"rows passed at a time from the database reader to the file writer (default {DEFAULT_BATCH_ROWS:,})",
+    )
+    parser.add_argument(
+        "--row-group-rows",
+        type=int,
+        default=DEFAULT_ROW_GROUP_ROWS,
+        help=f"rows per Parquet row group (default {DEFAULT_ROW_GROUP_ROWS:,})",
     )
     parser.add_argument("--where", help="filter on the mart's plain columns, e.g. \"listing_ended_at >= '2024-01-01'\"")
     parser.add_argument("--limit", type=int, help="at most N rows per split (the first in key order)")
@@ -135,6 +145,7 @@ def parse_args(argv=None) -> ExportOptions:
         splits=splits,
         shard_rows=args.shard_rows,
         batch_rows=args.batch_rows,
+        row_group_rows=args.row_group_rows,
         where=args.where,
         limit=args.limit,
         task=args.task,

@@ -5,7 +5,7 @@ Type policy (the mart YAML's `type` is the jsonb type; an optional `arrow_type` 
 - boolean -> bool
 - string -> string, except timestamps: a field whose name ends in `_at`, or under `as_of` and not ending in
   `_date` -> timestamp[us, UTC] (the jsonb holds ISO 8601 text with an offset; the Arrow value is the same
-  instant in UTC). ISO dates (`*_date`) stay strings: Arrow's JSON reader cannot turn text into date32.
+  instant in UTC). ISO dates (`*_date`) stay strings.
 - number -> int64 when the field's name says it counts or identifies something (`*_id`, `id`, `*_count`,
   `*count`, `year`, `position`, `width`, `height`, `*_hours`, `*_days`, `days_*`, `*_length`, `mileage`,
   `*_responses`, `rank`, `number_of_*`, `num_*`, `*limit`, `distinct_*`); everything else, money included
@@ -27,8 +27,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import pyarrow as pa
-
 from .errors import UsageError
 
 JSON_TYPES = ("string", "number", "boolean", "object", "array")
@@ -37,32 +35,32 @@ INTEGER_NAME = re.compile(
     r"^(id|year|position|width|height|mileage|rank)$|_id$|count$|_hours$|_days$|^days_|_length$|_responses$"
     r"|^number_of_|^num_|limit$|^distinct_"
 )
-TIMESTAMP = pa.timestamp("us", tz="UTC")
-
+TIMESTAMP = "timestamp[us, tz=UTC]"
+# accepted spellings of `arrow_type` -> the type's name here; pyarrow is only imported to build Parquet files
 _SIMPLE_TYPES = {
-    "int64": pa.int64(),
-    "int32": pa.int32(),
-    "float64": pa.float64(),
-    "double": pa.float64(),
-    "float32": pa.float32(),
-    "bool": pa.bool_(),
-    "boolean": pa.bool_(),
-    "string": pa.string(),
+    "int64": "int64",
+    "int32": "int32",
+    "float64": "float64",
+    "double": "float64",
+    "float32": "float32",
+    "bool": "bool",
+    "boolean": "bool",
+    "string": "string",
     "timestamp[us, tz=utc]": TIMESTAMP,
-    "list<string>": pa.list_(pa.string()),
-    "list<int64>": pa.list_(pa.int64()),
-    "list<float64>": pa.list_(pa.float64()),
+    "list<string>": "list<string>",
+    "list<int64>": "list<int64>",
+    "list<float64>": "list<float64>",
 }
 _DECIMAL = re.compile(r"^decimal128\((\d+),\s*(\d+)\)$")
 
 
-def parse_arrow_type(text: str, path: str) -> pa.DataType:
+def parse_arrow_type(text: str, path: str) -> str:
     norm = text.strip().lower()
     if norm in _SIMPLE_TYPES:
         return _SIMPLE_TYPES[norm]
     match = _DECIMAL.match(norm)
     if match:
-        return pa.decimal128(int(match.group(1)), int(match.group(2)))
+        return f"decimal128({int(match.group(1))}, {int(match.group(2))})"
     raise UsageError(
         f"package field {path}: arrow_type {text!r} is not one of {sorted(_SIMPLE_TYPES)} or decimal128(P,S)"
     )
@@ -83,7 +81,7 @@ def validate_fields(mart_name: str, fields: dict[str, dict], timings: Sequence[s
         hours = spec.get("available_after_hours")
         if hours is not None and (isinstance(hours, bool) or not isinstance(hours, int | float) or hours < 0):
             raise UsageError(f"{mart_name}: package field {path}: available_after_hours must be a number >= 0")
-        arrow_type(path, spec)
+        arrow_type_name(path, spec)
     paths = set(fields)
     for path in paths:
         parts = path.split(".")
@@ -94,26 +92,37 @@ def validate_fields(mart_name: str, fields: dict[str, dict], timings: Sequence[s
                 )
 
 
-def arrow_type(path: str, spec: dict) -> pa.DataType:
+def arrow_type_name(path: str, spec: dict) -> str:
+    """The Arrow type of a field by the policy above, by name (e.g. int64, float64, timestamp[us, tz=UTC])."""
     if spec.get("arrow_type"):
         return parse_arrow_type(str(spec["arrow_type"]), path)
     parts = path.split(".")
     leaf = parts[-1]
     kind = spec.get("type")
     if kind == "boolean":
-        return pa.bool_()
+        return "bool"
     if kind == "string":
         if leaf.endswith("_at") or (len(parts) > 1 and parts[-2] == "as_of" and not leaf.endswith("_date")):
             return TIMESTAMP
-        return pa.string()
+        return "string"
     if kind == "number":
-        return pa.int64() if INTEGER_NAME.search(leaf) else pa.float64()
-    return pa.string()  # object / array: JSON text (see json_text_paths)
+        return "int64" if INTEGER_NAME.search(leaf) else "float64"
+    return "string"  # object / array: their JSON text
 
 
-def json_text_paths(fields: dict[str, dict]) -> list[str]:
-    """Fields that Parquet stores as their JSON text: objects and arrays without an explicit arrow_type."""
-    return [p for p, s in fields.items() if s.get("type") in ("object", "array") and not s.get("arrow_type")]
+def arrow_type(path: str, spec: dict):
+    """The field's pyarrow DataType."""
+    import pyarrow as pa
+
+    name = arrow_type_name(path, spec)
+    match = _DECIMAL.match(name)
+    if match:
+        return pa.decimal128(int(match.group(1)), int(match.group(2)))
+    if name.startswith("list<"):
+        return pa.list_(getattr(pa, name[5:-1])())
+    if name == TIMESTAMP:
+        return pa.timestamp("us", tz="UTC")
+    return {"bool": pa.bool_(), "string": pa.string()}.get(name) or getattr(pa, name)()
 
 
 def _tree(fields: dict[str, dict]) -> dict:
@@ -127,8 +136,9 @@ def _tree(fields: dict[str, dict]) -> dict:
     return tree
 
 
-def arrow_schema(fields: dict[str, dict]) -> pa.Schema:
+def arrow_schema(fields: dict[str, dict]):
     """Nested struct columns in the spec's declaration order; each leaf's description in its field metadata."""
+    import pyarrow as pa
 
     def build(name: str, node) -> pa.Field:
         if isinstance(node, tuple):
@@ -138,10 +148,6 @@ def arrow_schema(fields: dict[str, dict]) -> pa.Schema:
         return pa.field(name, pa.struct([build(child, sub) for child, sub in node.items()]), nullable=True)
 
     return pa.schema([build(name, node) for name, node in _tree(fields).items()])
-
-
-def parquet_leaf_types(fields: dict[str, dict]) -> dict[str, str]:
-    return {path: str(arrow_type(path, spec)) for path, spec in fields.items()}
 
 
 def dropped_prefixes(all_fields: dict[str, dict], kept: set[str]) -> list[list[str]]:

@@ -2,7 +2,9 @@
 
 A package mart is a dbt model whose config meta says `package_mart: true`. Its meta names the key
 (`package_key`), the column splits are grouped by (`split_group`), the time column for holdouts
-(`time_column`) and its timing vocabulary (`timings`: tag -> meaning, earliest first); one column (normally
+(`time_column`), its timing vocabulary (`timings`: tag -> meaning, earliest first) and optionally `row_timing`:
+the package key path whose value, one of the timing tags, says when the row itself became known (an image the
+seller added during the auction), so a task drops later rows, not only later fields. One column (normally
 `package`) carries `meta.package_fields`, the typed and timed spec of every key path in the package.
 """
 
@@ -35,6 +37,7 @@ class Mart:
     timings: dict[str, str] = field(default_factory=dict)  # timing tag -> meaning, earliest first
     splits: tuple[str, ...] = DEFAULT_SPLITS
     docs: dict[str, str] = field(default_factory=dict)  # doc blocks the mart's fields may cite (name -> text)
+    row_timing: str | None = None  # package key path holding the timing tag of the row itself
 
     def relation(self, schema: str | None = None) -> tuple[str, str]:
         return (schema or self.schema, self.identifier)
@@ -124,6 +127,13 @@ def mart_from_node(manifest: dict, node: dict) -> Mart:
     timings = meta.get("timings")
     if not isinstance(timings, dict) or not timings:
         raise UsageError(f"package mart {name}: meta.timings (timing tag -> meaning, earliest first) is missing")
+    row_timing = meta.get("row_timing")
+    if row_timing is not None:
+        spec = fields.get(str(row_timing))
+        if spec is None or spec.get("type") != "string":
+            raise UsageError(
+                f"package mart {name}: meta.row_timing {row_timing!r} must name a string field of its package_fields"
+            )
     docs = {
         doc["name"]: doc.get("block_contents", "")
         for doc in (manifest.get("docs") or {}).values()
@@ -145,6 +155,7 @@ def mart_from_node(manifest: dict, node: dict) -> Mart:
         timings={str(tag): " ".join(str(meaning).split()) for tag, meaning in timings.items()},
         splits=_accepted_split_values(manifest, node, SPLIT_COLUMN) or DEFAULT_SPLITS,
         docs=docs,
+        row_timing=str(row_timing) if row_timing is not None else None,
     )
 
 

@@ -6,9 +6,7 @@ import json
 import re
 from pathlib import Path
 
-import pyarrow as pa
-
-from .fields import arrow_type
+from .fields import arrow_type, arrow_type_name
 from .writers import write_text_atomically
 
 CROISSANT_CONTEXT = {
@@ -58,17 +56,16 @@ ENCODINGS = {
 LICENSE = "https://creativecommons.org/licenses/by-nc/4.0/"
 
 
-def _croissant_type(typ: pa.DataType) -> str:
-    if pa.types.is_boolean(typ):
+def _croissant_type(name: str) -> str:
+    """The Croissant data type of an Arrow type name (fields.arrow_type_name)."""
+    if name == "bool":
         return "sc:Boolean"
-    if pa.types.is_integer(typ):
+    if name.startswith("int"):
         return "sc:Integer"
-    if pa.types.is_floating(typ) or pa.types.is_decimal(typ):
+    if name.startswith(("float", "decimal")):
         return "sc:Float"
-    if pa.types.is_timestamp(typ):
+    if name.startswith("timestamp"):
         return "sc:DateTime"
-    if pa.types.is_date(typ):
-        return "sc:Date"
     return "sc:Text"
 
 
@@ -107,7 +104,7 @@ def croissant(prep, counts: dict[str, int], versions: dict) -> dict:
             "description": f"{spec.get('description', '')} (timing: {spec.get('timing')}"
             + (f", available after {spec['available_after_hours']} h" if spec.get("available_after_hours") else "")
             + ")",
-            "dataType": _croissant_type(arrow_type(path, spec)),
+            "dataType": _croissant_type(arrow_type_name(path, spec)),
             "source": source,
         }
         if path == "split":
@@ -214,7 +211,7 @@ def _semver(version) -> str:
     return "0.0.0"
 
 
-def dataset_card(prep, counts: dict[str, int], versions: dict, shards) -> str:
+def dataset_card(prep, counts: dict[str, int], versions: dict, shards, plan=None) -> str:
     opts, mart = prep.options, prep.mart
     ext = _extension(opts.format, opts.compression)
     splits = [s for s in prep.selection.splits if counts.get(s)]
@@ -297,6 +294,18 @@ def dataset_card(prep, counts: dict[str, int], versions: dict, shards) -> str:
             "Dropped fields: " + (", ".join(f"`{p}` ({why})" for p, why in task.dropped.items()) or "none") + ".",
             "",
         ]
+        summary = row_filter_summary(prep, plan) if plan is not None else None
+        if summary is not None:
+            dropped = sum(summary["dropped_rows"].values())
+            selected = sum(summary["selected_rows"].values())
+            lines += [
+                f"Row filter: rows became known at different times (`{summary['row_timing']}` holds each row's "
+                f"timing tag); this task keeps only rows whose row timing is {', '.join(summary['kept_timings'])}, "
+                f"so {dropped:,} of {selected:,} selected rows were dropped ("
+                + ", ".join(f"{split} {n:,}" for split, n in summary["dropped_rows"].items())
+                + "). A row without a row timing counts as unknown and is dropped.",
+                "",
+            ]
     else:
         lines += ["No task filter was applied: the files hold every field, after-the-end ones included.", ""]
     lines += ["## Splits", ""]
@@ -323,7 +332,24 @@ def dataset_card(prep, counts: dict[str, int], versions: dict, shards) -> str:
     return "\n".join(lines) + "\n"
 
 
-def export_manifest(prep, shards, counts, fingerprint, snapshots, versions, elapsed_s) -> dict:
+def row_filter_summary(prep, plan) -> dict | None:
+    """The task's row filter as the manifest states it; selected = exported (before --limit) + dropped, per split."""
+    row_filter = prep.selection.row_filter
+    if row_filter is None:
+        return None
+    kept = {split: plan.totals[rank] for rank, split in enumerate(prep.selection.splits, start=1)}
+    return {
+        "row_timing": row_filter.path,
+        "kept_timings": row_filter.kept,
+        "rule": f"rows whose {row_filter.path} is one of {', '.join(row_filter.kept)} (at or before the task's "
+        "inputs_known_at.timing); a missing or null row timing counts as unknown and is dropped",
+        "selected_rows": {split: kept[split] + plan.dropped[split] for split in kept},
+        "dropped_rows": dict(plan.dropped),
+        "kept_rows": kept,
+    }
+
+
+def export_manifest(prep, plan, snapshots, versions, elapsed_s) -> dict:
     opts, mart = prep.options, prep.mart
     dbt = prep.dbt
     return {
@@ -343,7 +369,7 @@ def export_manifest(prep, shards, counts, fingerprint, snapshots, versions, elap
         },
         "database_snapshot": snapshots[0],
         "resumed_snapshots": snapshots[1:],
-        "fingerprint": fingerprint,
+        "fingerprint": plan.fingerprint,
         "options": opts.signature(prep.schema_name),
         "format": {
             "format": opts.format,
@@ -353,9 +379,10 @@ def export_manifest(prep, shards, counts, fingerprint, snapshots, versions, elap
             else None,
         },
         "task": prep.task.as_dict() if prep.task else None,
+        "row_filter": row_filter_summary(prep, plan),
         "fields": list(prep.fields),
-        "rows": counts,
-        "total_rows": sum(counts.values()),
+        "rows": plan.counts,
+        "total_rows": sum(plan.counts.values()),
         "shards": [
             {
                 "file": f"data/{s.name}",
@@ -363,17 +390,18 @@ def export_manifest(prep, shards, counts, fingerprint, snapshots, versions, elap
                 "rows": s.rows,
                 "sha256": s.sha256,
                 "bytes": s.bytes,
-                "first_position": s.lo,
+                "first_row": s.first,
             }
-            for s in shards
+            for s in plan.shards
         ],
         "elapsed_s": round(elapsed_s, 3),
     }
 
 
-def write_all(out: Path, prep, shards, counts, fingerprint, snapshots, versions, elapsed_s) -> dict:
+def write_all(out: Path, prep, plan, snapshots, versions, elapsed_s) -> dict:
+    counts = plan.counts
     write_text_atomically(out / "croissant.json", json.dumps(croissant(prep, counts, versions), indent=2) + "\n")
-    write_text_atomically(out / "README.md", dataset_card(prep, counts, versions, shards))
-    manifest = export_manifest(prep, shards, counts, fingerprint, snapshots, versions, elapsed_s)
+    write_text_atomically(out / "README.md", dataset_card(prep, counts, versions, plan.shards, plan))
+    manifest = export_manifest(prep, plan, snapshots, versions, elapsed_s)
     write_text_atomically(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")  # last: the export is complete
     return manifest

@@ -1,4 +1,10 @@
-"""`--task`: keep only the fields known at a task's prediction time, plus its targets (export_tasks.yml)."""
+"""`--task`: keep only the fields known at a task's prediction time, plus its targets (export_tasks.yml).
+
+When the mart declares `row_timing` (a package key holding the timing tag of the row itself), the task also keeps
+only the rows whose row timing is at or before `inputs_known_at.timing`. A task made some hours into a timing
+(`after_hours`) still drops rows of a later timing: a row timing has no hours to compare, so the filter stays
+conservative.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +26,8 @@ class TaskSelection:
     kept_inputs: list[str]
     kept_targets: list[str]
     dropped: dict[str, str]  # path -> why
+    row_timing: str | None = None  # package key path of the row's own timing tag (the mart's meta.row_timing)
+    row_timings_kept: list[str] | None = None  # row timing tags whose rows are kept
 
     @property
     def kept(self) -> set[str]:
@@ -34,6 +42,9 @@ class TaskSelection:
             "kept_inputs": self.kept_inputs,
             "kept_targets": self.kept_targets,
             "dropped": self.dropped,
+            "row_filter": None
+            if self.row_timing is None
+            else {"row_timing": self.row_timing, "kept_timings": self.row_timings_kept},
         }
 
 
@@ -57,9 +68,15 @@ def _matches(path: str, pattern: str) -> bool:
 
 
 def select_fields(
-    tasks: dict, task_name: str, mart_name: str, fields: dict[str, dict], timings: Sequence[str]
+    tasks: dict,
+    task_name: str,
+    mart_name: str,
+    fields: dict[str, dict],
+    timings: Sequence[str],
+    row_timing: str | None = None,
 ) -> TaskSelection:
-    """Keep the fields whose timing is at or before the task's (in the mart's own order), plus its targets."""
+    """Keep the fields whose timing is at or before the task's (in the mart's own order), plus its targets; with a
+    row timing, name the row timing tags whose rows are kept."""
     timing_order = {timing: rank for rank, timing in enumerate(timings)}
     if task_name not in tasks:
         raise UsageError(f"unknown task {task_name!r} (tasks: {', '.join(sorted(tasks))})")
@@ -101,4 +118,6 @@ def select_fields(
         kept_inputs=kept_inputs,
         kept_targets=kept_targets,
         dropped=dropped,
+        row_timing=row_timing,
+        row_timings_kept=[t for t in timings if timing_order[t] <= timing_order[timing]] if row_timing else None,
     )

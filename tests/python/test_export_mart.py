@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import gzip
+import hashlib
 import json
 import os
 import signal
@@ -19,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 from conftest import ROOT
-from exporting import exporter, writers
+from exporting import exporter, streams, writers
 from exporting.errors import UsageError
 from exporting.exporter import ExportOptions
 
@@ -38,14 +39,8 @@ def manifest_path(built_project) -> Path:
 
 
 def export(built_project, out: Path, **kwargs) -> dict:
-    opts = ExportOptions(
-        mart=MART,
-        out=out,
-        manifest=built_project.target_path / "manifest.json",
-        dsn=built_project.dsn,
-        progress=False,
-        **kwargs,
-    )
+    kwargs.setdefault("manifest", built_project.target_path / "manifest.json")
+    opts = ExportOptions(mart=MART, out=out, dsn=built_project.dsn, progress=False, **kwargs)
     return exporter.run(opts)
 
 
@@ -135,6 +130,44 @@ def test_parquet_round_trip_equals_mart(built_project, db, mart, tmp_path):
     assert card.startswith("---\nconfigs:") and "## Leakage rules" in card and "vehicle_id" in card
 
 
+def test_parquet_keeps_nulls_empty_strings_and_odd_text(built_project, db, scratch_mart, tmp_path):
+    """Parquet is built from the package's leaf values sent as CSV: text that CSV must quote, empty strings, the
+    word null, JSON null leaves and objects that are null or missing must come back as the JSON says."""
+    relation = f"{scratch_mart}.{MART}"
+    odd = ['a, "quoted" value', "two\nlines\r\nand a tab\t", "", "null", "NA", "ünïcødé ✓ \\ back"]
+    for i, text in enumerate(odd):
+        db.execute(
+            f"update {relation} set package = jsonb_set(package, '{{vehicle_context,color}}', to_jsonb(%s::text))"
+            f" where image_id = (select image_id from {relation} order by image_id offset %s limit 1)",
+            [text, i],
+        )
+    db.execute(
+        f"update {relation} set package = jsonb_set(package, '{{vehicle_context}}', 'null')"
+        f" where image_id = (select image_id from {relation} order by image_id offset 10 limit 1)"
+    )
+    db.execute(
+        f"update {relation} set package = package #- '{{as_of}}' #- '{{outcome,sale_price}}'"
+        f" where image_id = (select image_id from {relation} order by image_id offset 11 limit 1)"
+    )
+    out = tmp_path / "odd"
+    export(built_project, out, schema=scratch_mart, order="key", limit=40)
+    expected = mart_packages(db, relation, "image_id")
+    for split in SPLIT_ORDER:
+        rows = [row for shard in sorted((out / "data").glob(f"{split}-*")) for row in pq.read_table(shard).to_pylist()]
+        want = [normalize(json.loads(text)) for text in expected[split][:40]]
+        for row, package in zip(rows, want, strict=True):
+            for key, value in row.items():  # Arrow lists every field; a missing key reads as null
+                if isinstance(value, dict) and isinstance(package.get(key), dict):
+                    assert value == {k: package[key].get(k) for k in value}, (split, key)
+                else:
+                    assert value == package.get(key), (split, key)
+    colors = pq.read_table(out / "data").column("vehicle_context").combine_chunks().field("color").to_pylist()
+    assert set(odd) <= set(colors)
+    structs = pq.read_table(out / "data", columns=["vehicle_context", "as_of"]).to_pylist()
+    assert {"vehicle_context": None, "as_of": None} not in structs  # distinct rows: one null each
+    assert any(r["vehicle_context"] is None for r in structs) and any(r["as_of"] is None for r in structs)
+
+
 @pytest.mark.parametrize(("compression", "order"), [("zstd", "table"), ("gzip", "key"), ("none", "table")])
 def test_jsonl_holds_the_exact_jsonb_text(built_project, db, mart, tmp_path, compression, order):
     out = tmp_path / compression
@@ -150,10 +183,45 @@ def test_jsonl_holds_the_exact_jsonb_text(built_project, db, mart, tmp_path, com
         assert manifest["rows"][split] == len(want)
 
 
+@pytest.mark.parametrize("direct", [True, False])
+def test_shard_file_bytes_and_sha256_whatever_the_write_sizes(tmp_path, monkeypatch, direct):
+    """Shards are written through an aligned staging buffer with O_DIRECT where the filesystem allows it, the
+    unaligned tail buffered; the file and its sha256 must be exactly the bytes written, in any chunking."""
+    if not direct:
+        monkeypatch.setattr(writers, "_open_for_writing", lambda path: (os.open(path, os.O_WRONLY | os.O_CREAT), False))
+    chunks = [os.urandom(n) for n in (1, 4095, 4097, writers.STAGE_BYTES - 3, 7, writers.STAGE_BYTES * 2 + 11, 0, 5)]
+    path = tmp_path / "shard.bin"
+    handle = writers._HashingFile(path)
+    for chunk in chunks:
+        handle.write(chunk)
+    handle.close()
+    data = b"".join(chunks)
+    assert path.read_bytes() == data
+    assert handle.sha256.hexdigest() == hashlib.sha256(data).hexdigest() == writers.sha256_file(path)
+    assert handle.size == len(data)
+
+
 def test_parallel_streams_give_the_same_bytes(built_project, tmp_path):
     one = export(built_project, tmp_path / "one", shard_rows=7_000)
     two = export(built_project, tmp_path / "two", shard_rows=7_000, streams=2)
     assert [s["sha256"] for s in one["shards"]] == [s["sha256"] for s in two["shards"]]
+
+
+def test_a_stream_started_before_its_plan_cuts_the_shards_the_plan_counts(built_project, db, mart, tmp_path):
+    """A fresh single-stream export reads before its plan is made; shard boundaries, the last shard of a split that
+    fills exactly and a split with no rows must come out as the planned (two-stream) export writes them."""
+    validation = db.execute(f"select count(*) from {mart} where split = 'validation'").fetchone()[0]
+    common = {"format": "jsonl", "shard_rows": validation, "where": "split != 'test'"}
+    early = export(built_project, tmp_path / "early", **common)
+    planned = export(built_project, tmp_path / "planned", streams=2, **common)
+    assert [(s["file"], s["rows"], s["sha256"]) for s in early["shards"]] == [
+        (s["file"], s["rows"], s["sha256"]) for s in planned["shards"]
+    ]
+    assert [s["rows"] for s in early["shards"] if s["split"] == "validation"] == [validation]
+    assert early["rows"]["test"] == 0 and not list((tmp_path / "early" / "data").glob("test-*"))
+    assert sorted(f.name for f in (tmp_path / "early" / "data").iterdir()) == sorted(
+        Path(s["file"]).name for s in early["shards"]
+    )
 
 
 # ------------------------------------------------------------------------------------------------ kill and resume
@@ -220,7 +288,7 @@ def scratch_mart(built_project, db, mart):
 def test_concurrent_change_does_not_tear_the_export(built_project, db, scratch_mart, tmp_path, monkeypatch):
     relation = f"{scratch_mart}.{MART}"
     before = mart_packages(db, relation)
-    original = exporter.StreamWorker._read_loop
+    original = streams.StreamWorker._read_loop
     changed = []
 
     def read_loop_after_a_change(self):
@@ -233,7 +301,7 @@ def test_concurrent_change_does_not_tear_the_export(built_project, db, scratch_m
             changed.append(True)
         return original(self)
 
-    monkeypatch.setattr(exporter.StreamWorker, "_read_loop", read_loop_after_a_change)
+    monkeypatch.setattr(streams.StreamWorker, "_read_loop", read_loop_after_a_change)
     manifest = export(
         built_project, tmp_path / "snap", format="jsonl", schema=scratch_mart, streams=2, shard_rows=9_000
     )
@@ -248,7 +316,7 @@ def test_concurrent_change_does_not_tear_the_export(built_project, db, scratch_m
 
 def test_resume_refuses_when_the_mart_changed(built_project, db, scratch_mart, tmp_path, monkeypatch):
     out = tmp_path / "changed"
-    real_publish = exporter.publish
+    real_publish = streams.publish
     published = []
 
     def publish_then_crash(tmp, final):
@@ -256,10 +324,10 @@ def test_resume_refuses_when_the_mart_changed(built_project, db, scratch_mart, t
         published.append(final)
         raise KeyboardInterrupt  # the run dies right after its first shard
 
-    monkeypatch.setattr(exporter, "publish", publish_then_crash)
+    monkeypatch.setattr(streams, "publish", publish_then_crash)
     with pytest.raises(KeyboardInterrupt):
         export(built_project, out, schema=scratch_mart, shard_rows=5_000)
-    monkeypatch.setattr(exporter, "publish", real_publish)
+    monkeypatch.setattr(streams, "publish", real_publish)
     assert published and not (out / "manifest.json").exists()
     db.execute(f"update {scratch_mart}.{MART} set listing_id = listing_id where split = 'validation'")
     with pytest.raises(UsageError, match="changed since the interrupted export"):
@@ -361,6 +429,102 @@ def test_where_is_parameterized_not_spliced(built_project, db, mart, tmp_path):
         export(built_project, tmp_path / "inj", where="listing_ended_at > 'x'' or 1=1 --'")
     injected = export(built_project, tmp_path / "inj2", overwrite=True, where="split = \"train' or 'a'='a\"")
     assert injected["total_rows"] == 0
+
+
+def manifest_with_row_timing(manifest_path: Path, tmp_path: Path, row_timing: str = "image_context.known_from") -> Path:
+    """A copy of the dbt manifest whose listing mart declares `row_timing` and its package field."""
+    manifest = json.loads(manifest_path.read_text())
+    node = manifest["nodes"][f"model.contextpack.{MART}"]
+    node["config"]["meta"]["row_timing"] = row_timing
+    column = node["columns"]["package"]
+    for meta in (column.get("meta") or {}, column["config"]["meta"]):
+        if "package_fields" in meta:
+            meta["package_fields"]["image_context.known_from"] = {
+                "type": "string",
+                "timing": "listing_start",
+                "description": "When the image became known: listing_start, or during_listing for photos added later.",
+            }
+    path = tmp_path / "manifest-row-timing.json"
+    path.write_text(json.dumps(manifest))
+    return path
+
+
+def test_task_row_timing_drops_rows_known_later(built_project, db, scratch_mart, manifest_path, tmp_path):
+    relation = f"{scratch_mart}.{MART}"
+    # photos past position 10 were added by the seller during the auction; a few rows carry no row timing
+    db.execute(
+        f"update {relation} set package = jsonb_set(package, '{{image_context,known_from}}', to_jsonb(case"
+        " when (package #>> '{image_context,position}')::int > 10 then 'during_listing' else 'listing_start' end))"
+    )
+    db.execute(f"update {relation} set package = package #- '{{image_context,known_from}}' where image_id::text < '08'")
+    counted = {
+        split: (kept, dropped)
+        for split, kept, dropped in db.execute(
+            f"select split, count(*) filter (where package #>> '{{image_context,known_from}}' = 'listing_start'),"
+            f" count(*) filter (where package #>> '{{image_context,known_from}}' is distinct from 'listing_start')"
+            f" from {relation} group by split"
+        )
+    }
+    assert all(kept and dropped for kept, dropped in counted.values())
+    manifest = manifest_with_row_timing(manifest_path, tmp_path)
+    start = export(
+        built_project,
+        tmp_path / "start",
+        schema=scratch_mart,
+        manifest=manifest,
+        task="price_at_listing_start",
+        format="jsonl",
+        shard_rows=9_000,
+    )
+    assert start["rows"] == {split: counted[split][0] for split in SPLIT_ORDER}
+    row_filter = start["row_filter"]
+    assert row_filter["row_timing"] == "image_context.known_from" and row_filter["kept_timings"] == ["listing_start"]
+    assert row_filter["dropped_rows"] == {split: counted[split][1] for split in SPLIT_ORDER}
+    assert row_filter["selected_rows"] == {split: sum(counted[split]) for split in SPLIT_ORDER}
+    packages = [
+        json.loads(line) for f in sorted((tmp_path / "start" / "data").glob("*.jsonl")) for line in read_jsonl(f)
+    ]
+    assert len(packages) == sum(start["rows"].values())
+    assert {p["image_context"]["known_from"] for p in packages} == {"listing_start"}
+    card = (tmp_path / "start" / "README.md").read_text()
+    assert "Row filter" in card and f"{sum(row_filter['dropped_rows'].values()):,} of" in card
+
+    # a task some hours into the listing still drops rows of a later timing; --where combines with the filter
+    ids = [r[0] for r in db.execute(f"select distinct vehicle_id from {relation} order by 1 limit 40")]
+    later = export(
+        built_project,
+        tmp_path / "later",
+        schema=scratch_mart,
+        manifest=manifest,
+        task="price_after_24h",
+        where=f"vehicle_id in ({', '.join(map(str, ids))})",
+        order="key",
+        shard_rows=500,
+    )
+    expected = dict(
+        db.execute(
+            f"select split, count(*) from {relation} where vehicle_id = any(%s)"
+            " and package #>> '{image_context,known_from}' = 'listing_start' group by split",
+            [ids],
+        ).fetchall()
+    )
+    assert {s: n for s, n in later["rows"].items() if n} == expected
+    table = pq.read_table(tmp_path / "later" / "data")
+    assert table.num_rows == sum(expected.values())
+    assert set(table.column("image_context").combine_chunks().field("known_from").to_pylist()) == {"listing_start"}
+
+    # without --task every row is exported, as for a mart without row_timing
+    everything = export(built_project, tmp_path / "all", schema=scratch_mart, manifest=manifest, format="jsonl")
+    assert everything["rows"] == {split: sum(counted[split]) for split in SPLIT_ORDER}
+    assert everything["row_filter"] is None
+
+
+def test_row_timing_must_name_a_string_field(built_project, manifest_path, tmp_path):
+    manifest = manifest_with_row_timing(manifest_path, tmp_path, row_timing="image_context.position")
+    result = cli(
+        built_project, "--out", str(tmp_path / "x"), "--manifest", str(manifest), "--task", "price_at_listing_start"
+    )
+    assert result.returncode == 2 and "row_timing" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
 # ------------------------------------------------------------------------------------------------ bad arguments
