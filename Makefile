@@ -41,7 +41,7 @@ build: $(STAMP) ## dbt build against the warehouse in your PG* / DBT_* variables
 	PGOPTIONS="$$PGOPTIONS$${CONTEXTPACK_PSEUDONYM_KEY:+ -c contextpack.pseudonym_key=$$CONTEXTPACK_PSEUDONYM_KEY}" $(VENV)/bin/dbt build
 
 bench: $(STAMP) ## Benchmarks at scale 0.1 against same-run baselines; writes BENCHMARKS.md.
-	$(PY) scripts/bench.py --write BENCHMARKS.md $(BENCH_ARGS)
+	$(PY) scripts/bench/run.py --write BENCHMARKS.md $(BENCH_ARGS)
 
 # The local warehouse is started (it is where `make demo` builds) unless WAREHOUSE=env names your own server.
 docs: $(STAMP) ## dbt docs generate (models, tests, exposures, the warehouse's catalog) into target/index.html.

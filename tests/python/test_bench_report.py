@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import bench
+from bench import run as bench
 
 
 def test_rewrite_keeps_the_hand_measured_section_once(tmp_path):

@@ -4,8 +4,8 @@ The machine's speed drifts from minute to minute, so every figure that matters i
 measured right next to it (the write floor for the package build, vaderSentiment for the SQL scorer,
 psql's own copy (`\\copy`) of the package column for the export).
 
-    python scripts/bench.py --write BENCHMARKS.md            # scale 0.1, three repeats
-    python scripts/bench.py --scale 0.01 --repeats 1         # a quick look
+    python scripts/bench/run.py --write BENCHMARKS.md            # scale 0.1, three repeats
+    python scripts/bench/run.py --scale 0.01 --repeats 1         # a quick look
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-from cli_common import OneLineArgumentParser, connect
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # scripts/: cli_common, exporting, ...
 
-ROOT = Path(__file__).resolve().parents[1]
+from cli_common import OneLineArgumentParser, connect  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
 BENCH_DATABASE = "contextpack_bench"
 QUARANTINE_DATABASE = "contextpack_bench_dq"
 SCHEMA = "bench"
@@ -29,10 +31,10 @@ SCHEMA = "bench"
 
 def parse_args(argv=None):
     parser = OneLineArgumentParser(
-        prog="bench.py",
+        prog="run.py",
         description="Benchmarks against same-run baselines: generator, dbt build, package build vs the write "
         "floor, SQL sentiment vs vaderSentiment, export vs psql's \\copy; quarantine counts at scale 0.01.",
-        epilog="example: python scripts/bench.py --scale 0.1 --repeats 3 --write BENCHMARKS.md",
+        epilog="example: python scripts/bench/run.py --scale 0.1 --repeats 3 --write BENCHMARKS.md",
     )
     parser.add_argument("--scale", type=float, default=0.1, help="marketplace scale for the speed runs (default 0.1)")
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats per figure (default 3)")
@@ -165,10 +167,8 @@ def bench_quarantine(args, results: dict) -> None:
 
 
 def bench_export(args, results: dict) -> None:
-    try:
-        import bench_export
-    except ImportError:
-        return
+    from bench import export_speed as bench_export
+
     # at least two repeats: the export's ratios are medians with min and max
     results["export"] = bench_export.run(schema=SCHEMA, repeats=max(args.repeats, 2))
 
@@ -235,7 +235,7 @@ def render(results: dict, args) -> str:
     lines = [
         "# Benchmarks",
         "",
-        f"Written by `make bench` (`scripts/bench.py`) on {results['when']}: {results['machine']}.",
+        f"Written by `make bench` (`scripts/bench/run.py`) on {results['when']}: {results['machine']}.",
         "Medians of the repeats with min and max; every speed figure has its baseline from the same run, because",
         "this machine's speed drifts by up to 1.6x from minute to minute. Re-run `make bench` to refresh.",
         "",

@@ -5,10 +5,10 @@ pre-hook settings) over every clean comment, and vaderSentiment's polarity_score
 comment bodies, interleaved `repeats` times so machine drift hits both alike. Prints comments/s for each and
 the ratio of the medians.
 
-    python scripts/bench_sentiment.py --schema dev             # needs a built dev_staging.stg_marketplace__comments
-    python scripts/bench_sentiment.py --schema bench --repeats 1
+    python scripts/bench/sentiment_speed.py --schema dev    # needs a built dev_staging.stg_marketplace__comments
+    python scripts/bench/sentiment_speed.py --schema bench --repeats 1
 
-`run(dsn, schema)` returns the figures as a dict (for scripts/bench.py).
+`run(dsn, schema)` returns the figures as a dict (for scripts/bench/run.py).
 """
 
 from __future__ import annotations
@@ -24,17 +24,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from cli_common import OneLineArgumentParser, connect
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # scripts/: cli_common, exporting, ...
 
-ROOT = Path(__file__).resolve().parents[1]
+from cli_common import OneLineArgumentParser, connect  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
 MODEL = "int_comments_sentiment_scored"
 
 
 def parse_args(argv=None):
     parser = OneLineArgumentParser(
-        prog="bench_sentiment.py",
+        prog="sentiment_speed.py",
         description="Comments/s of the SQL sentiment scorer vs vaderSentiment, interleaved in the same run.",
-        epilog="example: python scripts/bench_sentiment.py --schema dev --repeats 3",
+        epilog="example: python scripts/bench/sentiment_speed.py --schema dev --repeats 3",
     )
     parser.add_argument("--schema", default="dev", help="dbt schema the project was built in (default dev)")
     parser.add_argument("--dsn", help="libpq connection string (default: the PG* variables)")
@@ -77,7 +79,7 @@ def compiled_select(schema: str) -> tuple[str, list[str]]:
         else:
             os.environ["DBT_SCHEMA"] = previous
     if not result.success:
-        raise SystemExit("bench_sentiment: dbt compile failed")
+        raise SystemExit("sentiment_speed: dbt compile failed")
     manifest = json.loads((target / "manifest.json").read_text())
     shutil.rmtree(target, ignore_errors=True)
     node = next(n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["name"] == MODEL)

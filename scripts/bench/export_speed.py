@@ -1,7 +1,7 @@
 """Export speed against psql's own `\\copy` of the package column, measured in the same run.
 
-    python scripts/bench_export.py --schema bench --repeats 3          # against the mart in schema bench
-    python scripts/bench_export.py --schema dev --repeats 2 --variants jsonl,parquet
+    python scripts/bench/export_speed.py --schema bench --repeats 3          # against the mart in schema bench
+    python scripts/bench/export_speed.py --schema dev --repeats 2 --variants jsonl,parquet
 
 The baseline is what a user would type: `psql -X -c "\\copy (select package from <schema>.<mart>) to '<file>'
 with (format csv, quote E'\\x01', delimiter E'\\x02')"`. The baseline and every exporter variant run as their own
@@ -10,7 +10,7 @@ baseline; a variant's ratio is the mean of the two baseline runs beside it divid
 speed drifts from minute to minute). Each run's peak memory is its own: a small launcher forks the command and
 reads its max RSS from wait4 (a process started straight from this one would report this process's RSS if that
 were larger, since Linux carries the high-water mark across exec). `run(...)` is what `make bench`
-(scripts/bench.py) imports; it returns the figures and a Markdown table.
+(scripts/bench/run.py) imports; it returns the figures and a Markdown table.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # scripts/: cli_common, exporting, ...
 
 from cli_common import OneLineArgumentParser  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MART = "listing_image_packages"
 # name -> (label, exporter arguments, target as a % of the baseline or None)
 VARIANTS = {
@@ -68,7 +68,7 @@ def default_manifest(schema: str) -> Path:
 def baseline_command(schema: str, mart, out: Path) -> list[str]:
     psql = shutil.which("psql")
     if psql is None:
-        raise SystemExit("bench_export: psql is not on PATH (it is the baseline); install postgresql-client")
+        raise SystemExit("export_speed: psql is not on PATH (it is the baseline); install postgresql-client")
     copy = (
         f"\\copy (select {mart.package_column} from {schema}.{mart.identifier}) to '{out}' "
         "with (format csv, quote E'\\x01', delimiter E'\\x02')"
@@ -98,7 +98,7 @@ def measure(command: list[str], name: str) -> dict:
     lines = done.stdout.strip().splitlines()
     figures = json.loads(lines[-1]) if lines else {"exit": done.returncode}
     if done.returncode != 0 or figures["exit"] != 0:
-        raise SystemExit(f"bench_export: {name} failed: {done.stderr.strip()[-400:]}")
+        raise SystemExit(f"export_speed: {name} failed: {done.stderr.strip()[-400:]}")
     return figures
 
 
@@ -200,10 +200,10 @@ def markdown(result: dict) -> str:
 
 def main(argv=None) -> int:
     parser = OneLineArgumentParser(
-        prog="bench_export.py",
+        prog="export_speed.py",
         description="Export speed (JSONL, typed Parquet, 1 or 2 streams) against psql's own \\copy of the package "
         "column, interleaved in the same run; each run's own peak memory.",
-        epilog="example: python scripts/bench_export.py --schema bench --repeats 3",
+        epilog="example: python scripts/bench/export_speed.py --schema bench --repeats 3",
     )
     parser.add_argument("--schema", default="bench", help="schema holding the mart (default bench)")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats (default 3)")
