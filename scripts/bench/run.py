@@ -77,7 +77,8 @@ def run_dbt(args: list[str]) -> dict:
 
 
 def model_seconds(run_results: dict) -> dict[str, float]:
-    return {r["unique_id"].split(".")[-1]: r["execution_time"] for r in run_results["results"]}
+    # the node name (a test with arguments has a hash after it)
+    return {r["unique_id"].split(".")[2]: r["execution_time"] for r in run_results["results"]}
 
 
 def timed_sql(conn, sql: str) -> float:
