@@ -23,7 +23,8 @@ Train the baseline model of a prediction task (export_tasks.yml, its `baseline:`
 scripts/export_mart.py --task NAME: scikit-learn's HistGradientBoosting regressor or classifier, categorical
 fields through the model's own categorical support, fit on the export's train split, early stopping and the
 choice among a few settings on its validation split, metrics on its test split (overall and per quarter of the
-mart's time field, or per year when quarters would be too thin) against simple baselines from the same run. Reads only the fields it uses; listing packages
+mart's time field, or per year when quarters would be too thin) against simple baselines from the same run. Reads
+only the fields it uses; listing packages
 (one row per image) become one example per listing. Writes metrics.json and baseline.md into the export (or
 --out) and refreshes the export's report.html. Deterministic for a seed."""
 

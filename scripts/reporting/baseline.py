@@ -3,7 +3,8 @@
 The model is scikit-learn's HistGradientBoosting (regressor or classifier) in a Pipeline whose
 OrdinalEncoder feeds the strings to the model's own categorical support; the export's validation split drives
 early stopping (Pipeline `transform_input`) and the choice among a few settings. Metrics are those of the test
-split, overall and per quarter (or year, when quarters are too thin) of the mart's time field, against simple baselines computed in the same run.
+split, overall and per quarter (or year, when quarters are too thin) of the mart's time field, against simple
+baselines computed in the same run.
 Everything is deterministic for a seed.
 """
 
