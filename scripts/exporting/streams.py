@@ -73,7 +73,7 @@ class Progress:
             from tqdm import tqdm
 
             self.bar = tqdm(
-                total=total,
+                total=total or None,  # None until the plan has counted the rows: no percentage, no ETA
                 initial=done,
                 unit=" rows",
                 unit_scale=True,
@@ -101,13 +101,13 @@ class Progress:
     def _line(self) -> None:
         elapsed = max(time.monotonic() - self.started, 1e-9)
         rate = self.done / elapsed
-        eta = (self.total - self.done) / rate if rate else float("inf")
-        pct = 100 * self.done / self.total if self.total else 100
-        print(
-            f"export: {self.done:,}/{self.total:,} rows ({pct:.0f}%), {rate:,.0f} rows/s, ETA {eta:.0f}s",
-            file=sys.stderr,
-            flush=True,
-        )
+        if not self.total:  # a stream that starts before its plan: the total is still being counted
+            line = f"export: {self.done:,} rows, {rate:,.0f} rows/s (counting the rows to go)"
+        else:
+            eta = max(self.total - self.done, 0) / rate if rate else float("inf")
+            pct = min(100 * self.done / self.total, 100)
+            line = f"export: {self.done:,}/{self.total:,} rows ({pct:.0f}%), {rate:,.0f} rows/s, ETA {eta:.0f}s"
+        print(line, file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:
