@@ -36,6 +36,7 @@ APPEND_DAYS = (4, 5)
 INCREMENTAL_SCHEMA = "incremental"
 FULL_SCHEMA = "full_refresh"
 INCREMENTAL_MODELS = [
+    "stg_marketplace__vehicle_states",
     "stg_marketplace__vehicle_images",
     "stg_marketplace__comments",
     "stg_marketplace__bids",
