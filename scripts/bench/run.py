@@ -10,6 +10,7 @@ psql's own copy (`\\copy`) of the package column for the export).
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import json
 import os
@@ -27,6 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH_DATABASE = "contextpack_bench"
 QUARANTINE_DATABASE = "contextpack_bench_dq"
 SCHEMA = "bench"
+# The design the whole-build figure is compared with: main before the point-in-time, real-data and production
+# issues (10-12), whose fresh-clone build at scale 0.1 was measured at 113 s when issue 12 was filed.
+PREVIOUS_DESIGN = "3dcd581"
 
 
 def parse_args(argv=None):
@@ -42,6 +46,12 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
     parser.add_argument("--write", metavar="PATH", help="write the results as Markdown to PATH")
     parser.add_argument("--skip-export", action="store_true", help="leave out the export benchmark")
+    parser.add_argument(
+        "--baseline-rev", default=PREVIOUS_DESIGN, metavar="REV",
+        help="git revision whose whole `dbt build` is timed beside this checkout's on the same raw tables "
+        f"(default {PREVIOUS_DESIGN}, the design before incremental builds and the build speed work; "
+        "'none' skips it)",
+    )
     args = parser.parse_args(argv)
     if not 0 < args.scale <= 1:
         parser.error(f"--scale must be in (0, 1], got {args.scale}")
@@ -118,6 +128,89 @@ def bench_build(args, results: dict) -> None:
         "packages": packages, "mart_s": mart_seconds, "write_floor_s": floor_seconds, "workers_per_query": workers,
         "ratios": [m / f for m, f in zip(mart_seconds, floor_seconds, strict=True)],
     }
+
+
+def bench_price_estimate(args, results: dict) -> None:
+    """How well the pre-sale estimate (known at the listing start) predicts the sale price: one row per sold car
+    listing of the mart, log estimate against log sale price (target on generated data: R^2 >= 0.6)."""
+    with connect(autocommit=True) as conn:
+        n, r2, corr2, off_3x, with_estimate, sold = conn.execute(f"""
+            with listings as (
+                select distinct on (listing_id)
+                    (package #>> '{{listing_context,price_estimate}}')::float8 as estimate,
+                    (package #>> '{{outcome,sale_price}}')::float8 as sale_price
+                from {SCHEMA}.listing_image_packages
+                where (package #>> '{{outcome,sold}}')::boolean
+                order by listing_id
+            ),
+            logs as (
+                select ln(estimate) as predicted, ln(sale_price) as actual
+                from listings where estimate > 0 and sale_price > 0
+            )
+            select
+                count(*),
+                1 - sum((actual - predicted) ^ 2) / nullif(sum((actual - (select avg(actual) from logs)) ^ 2), 0),
+                corr(predicted, actual) ^ 2,
+                avg((abs(actual - predicted) > ln(3))::int),
+                (select count(*) from listings where estimate is not null),
+                (select count(*) from listings)
+            from logs
+        """).fetchone()
+    results["price_estimate"] = {"listings": n, "r2": r2, "corr2": corr2, "off_3x": off_3x,
+                                 "with_estimate": with_estimate, "sold": sold}
+
+
+def _drop_schemas(prefix: str) -> None:
+    with connect(autocommit=True) as conn:
+        for (name,) in conn.execute(
+                "select nspname from pg_namespace where starts_with(nspname, %s)", [prefix]).fetchall():
+            conn.execute(f'drop schema "{name}" cascade')
+
+
+def _timed_build(project: Path, schema: str, target: Path) -> dict:
+    """One fresh `dbt build` of `project` into `schema` (dropped first), as its own process; its statuses."""
+    import subprocess
+
+    _drop_schemas(schema)
+    dbt = Path(sys.executable).parent / "dbt"
+    started = time.perf_counter()
+    done = subprocess.run([str(dbt), "build", "--quiet", "--project-dir", str(project), "--profiles-dir", str(ROOT),
+                           "--target-path", str(target)], env={**os.environ, "DBT_SCHEMA": schema},
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    run_results = target / "run_results.json"
+    if not run_results.exists():
+        raise SystemExit(f"bench: dbt build of {project} wrote no results: {done.stdout[-400:]}{done.stderr[-400:]}")
+    statuses = collections.Counter(r["status"] for r in json.loads(run_results.read_text())["results"])
+    return {"seconds": seconds, "exit_code": done.returncode, "statuses": dict(statuses)}
+
+
+def bench_whole_build(args, results: dict) -> None:
+    """This checkout's whole `dbt build` against --baseline-rev's, on the same raw tables, each a fresh build in a
+    process of its own, interleaved base, current, base, ... so the machine's drift hits both alike."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    if args.baseline_rev == "none":
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
+    checkout = workdir / "project"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(checkout), args.baseline_rev],
+                   check=True)
+    revision = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"], check=True,
+                              capture_output=True, text=True).stdout.strip()
+    current, baseline = [], []
+    try:
+        for _ in range(max(args.repeats - 1, 1)):
+            baseline.append(_timed_build(checkout, "whole_base", workdir / "target-base"))
+            current.append(_timed_build(ROOT, "whole_current", workdir / "target-current"))
+        baseline.append(_timed_build(checkout, "whole_base", workdir / "target-base"))
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(checkout)], check=False)
+        shutil.rmtree(workdir, ignore_errors=True)
+        _drop_schemas("whole_")
+    results["whole_build"] = {"revision": revision, "current": current, "baseline": baseline}
 
 
 def bench_sentiment(args, results: dict) -> None:
@@ -277,6 +370,39 @@ def render(results: dict, args) -> str:
             "runs in the worker and, between writes, in the leader; on 2 cores the mart is bound by the sum of "
             "the two (see the header of models/marts/listing_images/listing_image_packages.sql).", "",
         ]
+    est = results.get("price_estimate")
+    if est:
+        lines += [
+            f"## Pre-sale price estimate ({est['listings']:,} sold car listings with an estimate, of {est['sold']:,})",
+            "",
+            "| figure | value |", "|---|---|",
+            f"| R^2 of log sale price, the log estimate as the prediction (target >= 0.6) | {est['r2']:.3f} |",
+            f"| squared correlation of log estimate and log sale price | {est['corr2']:.3f} |",
+            f"| share of estimates off by more than 3x | {est['off_3x']:.1%} |", "",
+            "Comparables: earlier sales of the same canonical make and model in a widening year band, cars only "
+            "(models/intermediate/listings/int_listings_price_estimated.sql).", "",
+        ]
+    whole = results.get("whole_build")
+    if whole:
+        def statuses(runs):
+            counts = collections.Counter()
+            for run in runs:
+                counts.update(run["statuses"])
+            return ", ".join(f"{k} {v // len(runs)}" for k, v in sorted(counts.items()))
+
+        cur = [r["seconds"] for r in whole["current"]]
+        base = [r["seconds"] for r in whole["baseline"]]
+        # each current run against the mean of the baseline runs beside it
+        ratios = [c / ((base[i] + base[i + 1]) / 2) for i, c in enumerate(cur)]
+        lines += [
+            f"## Whole `dbt build` against the previous design ({whole['revision']}), scale {args.scale}", "",
+            "| build (fresh schema, own process) | seconds | node statuses per run |", "|---|---|---|",
+            f"| this checkout | {fmt(cur, digits=1)} | {statuses(whole['current'])} |",
+            f"| {whole['revision']} on the same raw tables | {fmt(base, digits=1)} | {statuses(whole['baseline'])} |",
+            f"| ratio (target <= 0.5) | {fmt(ratios, digits=2)} | |", "",
+            "The two designs do different work (the current one keeps vehicle, user and technician histories, "
+            "classes lots, and tests more); the ratio is what a user of the previous design gains or pays.", "",
+        ]
     sent = results.get("sentiment")
     if sent:
         speedups = [s / p for s, p in zip(sent["sql_per_s"], sent["vader_python_per_s"], strict=True)]
@@ -349,12 +475,14 @@ def main(argv=None) -> int:
         "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}",
     }
     steps = [("generator", bench_generator), ("dbt build and package build", bench_build),
-             ("sentiment", bench_sentiment)]
+             ("price estimate quality", bench_price_estimate), ("sentiment", bench_sentiment)]
     if not args.skip_export:
         steps.append(("export", bench_export))
     steps.append(("baseline trainer and dataset report", bench_trainer))
     steps.append(("incremental daily build", bench_incremental))
     steps.append(("quarantine at scale 0.01", bench_quarantine))
+    # last: the longest step (several whole builds), so the report has every other figure first
+    steps.append(("whole build against the previous design", bench_whole_build))
     for name, step in steps:
         print(f"bench: {name} ...", flush=True)
         started = time.perf_counter()

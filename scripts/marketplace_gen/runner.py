@@ -315,7 +315,8 @@ def _append_window(
 def _create_tables(cur, schema_sql: str) -> None:
     cur.execute(f"create schema if not exists {schema_sql}")
     for table, columns in list(DDL.items()) + list(TRUTH_DDL.items()):
-        # cascade: dbt's staging views read these tables; the next `dbt build` recreates them.
+        # cascade: a view over a raw table (dbt models someone materialized as views) would block the drop;
+        # the next `dbt build` recreates them.
         cur.execute(f"drop table if exists {schema_sql}.{_quote_ident(table)} cascade")
         loaded_at = ", _loaded_at timestamptz not null" if table in DDL else ""
         cur.execute(f"create table {schema_sql}.{_quote_ident(table)} ({columns}{loaded_at})")

@@ -6,8 +6,12 @@
     One pass, and no row explosion: each package is checked with path look-ups and by removing the
     declared keys of every object (`jsonb - text[]`) and expecting nothing left; only offending rows
     are unnested. (At 25M packages, exploding every package into its ~60 keys took minutes.)
+    sections_model (optional): a model with one row per group of packages whose jsonb columns are package
+    sections copied verbatim into every package of the group (the listing mart's int_listings_packaged).
+    The fields of those sections are checked there, once per group; the packages are checked for every
+    other field, for undeclared top-level keys and for each such section being an object.
 #}
-{% test package_matches_spec(model, column_name) %}
+{% test package_matches_spec(model, column_name, sections_model=none) %}
     {%- set fields = {} -%}
     {%- if execute -%}
         {%- set timings = {} -%}
@@ -28,55 +32,93 @@
             {{ exceptions.raise_compiler_error("package_matches_spec: " ~ model.identifier ~ " needs meta.timings and a timing from it on every package field; offending: " ~ (untimed | join(', ') or 'meta.timings missing')) }}
         {%- endif -%}
     {%- endif %}
-    {#- keys declared per object: '' is the top level #}
-    {%- set objects = {'': []} -%}
-    {%- for path in fields.keys() -%}
+    {#- Sections checked on sections_model: the declared sections that are columns of it. #}
+    {%- set sections = [] -%}
+    {%- if sections_model is not none and execute -%}
+        {%- set section_columns = adapter.get_columns_in_relation(sections_model) | map(attribute='name') | list -%}
+        {%- for path in fields.keys() if '.' in path and path.split('.')[0] in section_columns
+            and path.split('.')[0] not in sections -%}
+            {%- do sections.append(path.split('.')[0]) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {#- Per checked relation: the value expression of each declared path, and the keys declared per object
+        ('' is the top level of the package; a section checked on sections_model is its own column). #}
+    {%- set targets = [{'relation': model, 'checks': [], 'objects': {'': []}}] -%}
+    {%- if sections -%}
+        {%- do targets.append({'relation': sections_model, 'checks': [], 'objects': {}}) -%}
+    {%- endif -%}
+    {%- for path, spec in fields.items() -%}
         {%- set parts = path.split('.') -%}
-        {%- if parts | length == 1 -%}
-            {%- do objects[''].append(parts[0]) -%}
+        {%- if parts | length > 1 and parts[0] in sections -%}
+            {%- do targets[1].checks.append({'path': path, 'value': parts[0] ~ " -> '" ~ parts[1] ~ "'", 'spec': spec}) -%}
+            {%- do targets[1].objects.setdefault(parts[0], []).append(parts[1]) -%}
         {%- else -%}
-            {%- if parts[0] not in objects[''] -%}{%- do objects[''].append(parts[0]) -%}{%- endif -%}
-            {%- do objects.setdefault(parts[0], []).append(parts[1]) -%}
+            {%- do targets[0].checks.append({'path': path, 'value': column_name ~ " #> '{" ~ parts | join(',') ~ "}'", 'spec': spec}) -%}
+            {%- if parts | length > 1 -%}
+                {%- do targets[0].objects.setdefault(parts[0], []).append(parts[1]) -%}
+            {%- endif -%}
         {%- endif -%}
+        {%- if parts[0] not in targets[0].objects[''] -%}{%- do targets[0].objects[''].append(parts[0]) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- for section in sections -%}
+        {%- do targets[0].checks.append({'path': section, 'value': column_name ~ " -> '" ~ section ~ "'", 'spec': {'type': 'object'}}) -%}
     {%- endfor %}
 
     with
 
-    checked as (
+    {% for target in targets %}
+    checked_{{ loop.index }} as (
         select
             array_remove(array[
-            {%- for path, spec in fields.items() %}
+            {%- for check in target.checks %}
                 case
-                    when coalesce(jsonb_typeof({{ column_name }} #> '{{ "{" ~ path.replace(".", ",") ~ "}" }}'), 'missing')
-                        not in ('{{ spec.type }}'{% if spec.nullable %}, 'null'{% endif %})
-                        then '{{ path }}: ' || coalesce(jsonb_typeof({{ column_name }} #> '{{ "{" ~ path.replace(".", ",") ~ "}" }}'), 'missing')
+                    when coalesce(jsonb_typeof({{ check.value }}), 'missing')
+                        not in ('{{ check.spec.type }}'{% if check.spec.nullable %}, 'null'{% endif %})
+                        then '{{ check.path }}: ' || coalesce(jsonb_typeof({{ check.value }}), 'missing')
                 end,
             {%- endfor %}
-            {%- for object, keys in objects.items() %}
-                {%- set value = column_name if object == '' else "(" ~ column_name ~ " -> '" ~ object ~ "')" %}
+            {%- set on_packages = loop.first %}
+            {%- for object, keys in target.objects.items() %}
+                {%- if not on_packages %}{%- set value = object %}
+                {%- elif object == '' %}{%- set value = column_name %}
+                {%- else %}{%- set value = "(" ~ column_name ~ " -> '" ~ object ~ "')" %}{%- endif %}
                 case
                     when jsonb_typeof({{ value }}) = 'object'
                         and {{ value }} - array[{% for key in keys %}'{{ key }}'{{ ", " if not loop.last }}{% endfor %}]::text [] <> '{}'::jsonb
                         then '{{ object or "(top level)" }}: undeclared keys '
                         || array_to_string(array(select jsonb_object_keys({{ value }} - array[{% for key in keys %}'{{ key }}'{{ ", " if not loop.last }}{% endfor %}]::text [])), ', ')
-                end{{ "," if not loop.last }}
+                end,
             {%- endfor %}
+                null
             ], null) as violations
         from (
             {#- A package over about 2 KB is stored compressed, and every path look-up would decompress it
                 again (80 of them per row): decompress it once, into a working copy. #}
+            {%- if loop.first %}
             select ({{ column_name }} - '__no_such_key__'::text) as {{ column_name }}
-            from {{ model }}
+            {%- else %}
+            select {% for object in target.objects.keys() %}{{ object }}{{ ", " if not loop.last }}{% endfor %}
+            {%- endif %}
+            from {{ target.relation }}
             offset 0
         ) as working_copy
         offset 0
+    ),
+    {% endfor %}
+
+    violations as (
+        {%- for target in targets %}
+        select violation
+        from checked_{{ loop.index }}
+        cross join lateral unnest(checked_{{ loop.index }}.violations) as violation
+        where cardinality(checked_{{ loop.index }}.violations) > 0
+        {{ "union all" if not loop.last }}
+        {%- endfor %}
     )
 
     select
         violation,
         count(*) as offending_rows
-    from checked
-    cross join lateral unnest(checked.violations) as violation
-    where cardinality(checked.violations) > 0
+    from violations
     group by violation
 {% endtest %}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import run_dbt
+from conftest import marketplace_tables, run_dbt
 
 RAW_COPY = "raw_split_stability"
 SCHEMA = "pytest_split_stability"
@@ -19,8 +19,7 @@ OFFSET = 10_000_000
 def stability_env(db, built_project):
     db.execute(f"drop schema if exists {RAW_COPY} cascade")
     db.execute(f"create schema {RAW_COPY}")
-    for table in ["users", "vehicles", "bat_listings", "vehicle_images", "comments", "bids", "technicians",
-                  "service_records", "ownerships"]:
+    for table in marketplace_tables():  # the source contract's tables, from the sources YAML
         db.execute(f"create table {RAW_COPY}.{table} as table raw.{table}")
     saved = {key: os.environ.get(key) for key in ("CONTEXTPACK_RAW_SCHEMA", "DBT_SCHEMA")}
     os.environ.update(CONTEXTPACK_RAW_SCHEMA=RAW_COPY, DBT_SCHEMA=SCHEMA)

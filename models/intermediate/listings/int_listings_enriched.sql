@@ -104,20 +104,32 @@ classified as (
         end as lot_rule
     from (
         select
-            with_vehicle.*,
-            btrim(regexp_replace(
-                regexp_replace(lower(with_vehicle.title), {{ name_pattern('title_prefix') }}, ''),
-                {{ name_pattern('title_clause') }}, ''
-            )) as title_head
-        from with_vehicle
+            head.*,
+            concat_ws(' ', head.title_head, lower(head.vehicle_model), lower(head.vehicle_trim_level)) as lot_text,
+            head.vehicle_model_year is null
+            or head.title_head !~ {{ name_pattern('title_year') }}
+            or head.title_head ~ {{ name_pattern('title_part_for') }} as weak_lot_evidence
+        from (
+            select
+                with_vehicle.*,
+                btrim(regexp_replace(
+                    regexp_replace(lower(with_vehicle.title), {{ name_pattern('title_prefix') }}, ''),
+                    {{ name_pattern('title_clause') }}, ''
+                )) as title_head
+            from with_vehicle
+        ) as head
+        {#- Sorted and fenced, so the title is cleaned once per listing and before the keyword look-up,
+            not again per keyword (PostgreSQL keeps only 32 compiled regular expressions; see
+            stg_marketplace__vehicle_states). #}
+        order by head.listing_id
+        offset 0  -- noqa: AM09
     ) as titled
     {{ lot_keyword_match(
         make_name='titled.vehicle_make',
         title_head='titled.title_head',
-        lot_text="concat_ws(' ', titled.title_head, lower(titled.vehicle_model), lower(titled.vehicle_trim_level))",
+        lot_text='titled.lot_text',
         body_style='lower(titled.vehicle_body_style)',
-        weak_evidence="titled.vehicle_model_year is null or titled.title_head !~ " ~ name_pattern('title_year')
-            ~ " or titled.title_head ~ " ~ name_pattern('title_part_for')
+        weak_evidence='titled.weak_lot_evidence'
     ) }}
 ),
 
