@@ -37,7 +37,8 @@ def parse_args(argv=None):
     parser = OneLineArgumentParser(
         prog="run.py",
         description="Benchmarks against same-run baselines: generator, dbt build, package build vs the write "
-        "floor, SQL sentiment vs vaderSentiment, export vs psql's \\copy; quarantine counts at scale 0.01.",
+        "floor, SQL sentiment vs vaderSentiment, export vs psql's \\copy, incremental daily build vs a full "
+        "rebuild; quarantine counts at scale 0.01.",
         epilog="example: python scripts/bench/run.py --scale 0.1 --repeats 3 --write BENCHMARKS.md",
     )
     parser.add_argument("--scale", type=float, default=0.1, help="marketplace scale for the speed runs (default 0.1)")
@@ -267,6 +268,13 @@ def bench_export(args, results: dict) -> None:
     results["export"] = bench_export.run(schema=SCHEMA, repeats=max(args.repeats, 2))
 
 
+def bench_incremental(args, results: dict) -> None:
+    from bench import incremental_speed
+
+    # a database of its own: the appends would change the raw tables the other steps read
+    results["incremental"] = incremental_speed.run(scale=args.scale, seed=args.seed, repeats=max(args.repeats, 2))
+
+
 def _timed_subprocess(cmd: list[str]) -> dict:
     """Run one command; its own wall time and peak RSS (os.wait4 reports the child's rusage alone)."""
     import subprocess
@@ -406,6 +414,9 @@ def render(results: dict, args) -> str:
             f"| baseline: `vaderSentiment` in one Python process | {fmt(sent['vader_python_per_s'])} |",
             f"| speed-up (target >= 5x) | {fmt(speedups, 'x', 1)} |", "",
         ]
+    inc = results.get("incremental")
+    if inc:
+        lines += ["## Incremental daily build", "", inc["markdown"], ""]
     exp = results.get("export")
     if exp:
         lines += ["## Export", "", exp.get("markdown", "```\n" + json.dumps(exp, indent=2) + "\n```"), ""]
@@ -469,6 +480,7 @@ def main(argv=None) -> int:
     if not args.skip_export:
         steps.append(("export", bench_export))
     steps.append(("baseline trainer and dataset report", bench_trainer))
+    steps.append(("incremental daily build", bench_incremental))
     steps.append(("quarantine at scale 0.01", bench_quarantine))
     # last: the longest step (several whole builds), so the report has every other figure first
     steps.append(("whole build against the previous design", bench_whole_build))

@@ -44,22 +44,27 @@ def splits_by_image(db) -> dict[str, str]:
 
 
 def add_new_vehicles(db) -> None:
-    """New vehicles, listings and photos arrive: copies of existing ones under new ids."""
+    """New vehicles, listings and photos arrive in a new daily batch: copies of existing ones under new ids, loaded
+    a day after the latest batch (the incremental build reads what was loaded since its last run)."""
+    batch = db.execute(f"select max(_loaded_at) + interval '1 day' from {RAW_COPY}.vehicle_images").fetchone()[0]
     db.execute(
         f"insert into {RAW_COPY}.vehicles select id + {OFFSET}, vin, year, make, model, trim, color, interior_color,"
         f" mileage, transmission, engine, body_style, drivetrain, condition_rating, current_owner_id, created_at,"
-        f" updated_at, _loaded_at from {RAW_COPY}.vehicles"
+        f" updated_at, %s from {RAW_COPY}.vehicles",
+        [batch],
     )
     db.execute(
         f"insert into {RAW_COPY}.bat_listings select id + {OFFSET}, vehicle_id + {OFFSET}, seller_id, lot_number,"
         f" url || 'relisted', title, description, seller_type, location, started_at, ended_at, status, high_bid,"
-        f" sale_price, no_reserve, view_count, watcher_count, comment_count, bid_count, _loaded_at"
-        f" from {RAW_COPY}.bat_listings"
+        f" sale_price, no_reserve, view_count, watcher_count, comment_count, bid_count, %s"
+        f" from {RAW_COPY}.bat_listings",
+        [batch],
     )
     db.execute(
         f"insert into {RAW_COPY}.vehicle_images select md5(id::text || 'new')::uuid, vehicle_id + {OFFSET},"
         f" listing_id + {OFFSET}, null, uploader_id, image_url || '?copy', category, position, width, height,"
-        f" taken_at, uploaded_at, _loaded_at from {RAW_COPY}.vehicle_images where listing_id is not null"
+        f" taken_at, uploaded_at, %s from {RAW_COPY}.vehicle_images where listing_id is not null",
+        [batch],
     )
 
 

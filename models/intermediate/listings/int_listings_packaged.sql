@@ -28,6 +28,25 @@ labels as (
     select * from {{ ref('int_listings_labeled') }}
 ),
 
+gallery as (
+    {#- What the mart reads of each gallery photo, summed per listing as a fingerprint (order-free, so a hash
+        aggregate, no sort): the mart rebuilds a listing's rows when its package_fingerprint changes. #}
+    select
+        images.listing_id,
+        count(*) as image_count,
+        sum(('x' || left(md5(row(
+            images.image_id, images.image_url, images.image_category, images.gallery_position,
+            images.width_px, images.height_px, images.uploaded_at
+        )::text), 15))::bit(60)::bigint) as image_hash_sum
+    from {{ ref('stg_marketplace__vehicle_images') }} as images
+    inner join listings
+        on
+            images.listing_id = listings.listing_id
+            and images.uploaded_at <= listings.ended_at
+    where not images.has_blocking_issue
+    group by images.listing_id
+),
+
 name_rules as (
     {#- The versions of the seeded rules behind the vehicle's canonical names and the lot category. #}
     select
@@ -132,6 +151,16 @@ final as (
     inner join labels
         on listings.listing_id = labels.listing_id
     cross join name_rules
+),
+
+fingerprinted as (
+    select
+        final.*,
+        md5(row(final.*)::text || ';' || coalesce(gallery.image_count, 0) || ';' || coalesce(gallery.image_hash_sum, 0))
+            as package_fingerprint
+    from final
+    left join gallery
+        on final.listing_id = gallery.listing_id
 )
 
-select * from final
+select * from fingerprinted

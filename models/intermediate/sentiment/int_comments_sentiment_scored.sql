@@ -1,3 +1,15 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='comment_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+{#- Incremental: a comment is scored again only when its staged row was delivered again (loaded_at at or after the
+    latest one scored) or when it is clean and not scored yet (new, or no longer blocked); a comment that became
+    blocked is deleted by the post-hook in the yml. A score reads the comment alone. #}
+
 with
 
 stg_marketplace__comments as (
@@ -9,14 +21,25 @@ clean_comments as not materialized (
     select
         stg_marketplace__comments.comment_id,
         stg_marketplace__comments.listing_id,
-        stg_marketplace__comments.body
+        stg_marketplace__comments.body,
+        stg_marketplace__comments.loaded_at
     from stg_marketplace__comments
-    where not stg_marketplace__comments.has_blocking_issue
+    where
+        not stg_marketplace__comments.has_blocking_issue
+        {%- if is_incremental() %}
+            and (
+                stg_marketplace__comments.loaded_at >= (select max(scored.loaded_at) from {{ this }} as scored)
+                or not exists (
+                    select 1 from {{ this }} as scored
+                    where scored.comment_id = stg_marketplace__comments.comment_id
+                )
+            )
+        {%- endif %}
 ),
 
 comments_scored as (
     -- two branches, one per parallel worker (max_parallel_workers_per_gather in the yml's pre-hooks)
-    {{ score_comment_sentiment('clean_comments', passthrough_columns=['listing_id'], parallel_branches=2) }}
+    {{ score_comment_sentiment('clean_comments', passthrough_columns=['listing_id', 'loaded_at'], parallel_branches=2) }}
 ),
 
 final as (
@@ -28,7 +51,8 @@ final as (
         comments_scored.sentiment_neutral,
         comments_scored.sentiment_negative,
         comments_scored.sentiment_token_count,
-        '{{ var("sentiment_rule_version") }}'::text as sentiment_rule_version
+        '{{ var("sentiment_rule_version") }}'::text as sentiment_rule_version,
+        comments_scored.loaded_at
     from comments_scored
 )
 

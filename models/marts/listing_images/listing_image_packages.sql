@@ -1,8 +1,13 @@
 {{
     config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        indexes=[{'columns': ['listing_id']}],
         pre_hook=[
             "set local parallel_setup_cost = 0",
             "set local parallel_tuple_cost = 0",
+            "{{ delete_stale_listing_packages() }}",
         ],
     )
 }}
@@ -21,6 +26,11 @@
     int_listings_packaged. The other forms tried cost more instructions per package (hand-measured
     table in BENCHMARKS.md). The pre-hook lets PostgreSQL project the jsonb in parallel workers, which
     it never plans by default (shared/design/performance.md).
+
+    Incremental by listing: every row of a listing carries the listing's package_fingerprint (int_listings_packaged:
+    its sections and its gallery). The pre-hook (macro delete_stale_listing_packages) deletes the rows of every
+    listing whose fingerprint changed or that no longer has packages; this select then appends the listings that
+    have no rows, which is exactly those plus the new ones. A full refresh builds every listing.
 #}
 
 with
@@ -32,6 +42,12 @@ images as (
 
 listing_sections as (
     select * from {{ ref('int_listings_packaged') }}
+    {%- if is_incremental() %}
+        where not exists (
+            select 1 from {{ this }} as packaged
+            where packaged.listing_id = int_listings_packaged.listing_id
+        )
+    {%- endif %}
 ),
 
 final as (
@@ -41,7 +57,8 @@ final as (
         listing_sections.vehicle_id,
         listing_sections.listing_ended_at,
         listing_sections.split,
-        to_jsonb(package_keys) as package
+        to_jsonb(package_keys) as package,
+        listing_sections.package_fingerprint
     from images
     inner join listing_sections
         on

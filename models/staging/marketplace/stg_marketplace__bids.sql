@@ -16,10 +16,62 @@
     {'reason': 'unknown_user_reference', 'when': 'bidder_id is not null and not bidder_exists', 'value': 'bidder_id'},
 ] %}
 
+{{
+    config(
+        materialized='incremental',
+        unique_key='bid_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
+
+{% if is_incremental() %}
+{#- Incremental run (macros/staging/incremental_staging.sql): the bids delivered since the watermark or whose
+    listing or bidder was, plus every bid of a listing such a bid is (or was) placed on: previous_amount reads
+    the listing's bids in order. #}
+    watermark as (
+        {{ staging_watermark() }}
+    ),
+
+    directly_affected as (
+        select raw_bids.id
+        from {{ source('marketplace', 'bids') }} as raw_bids
+        where
+            raw_bids._loaded_at >= (select watermark.loaded_at from watermark)
+            or raw_bids.listing_id in ({{ parent_ids_loaded_since('bat_listings', 'watermark') }})
+            or raw_bids.bidder_id in ({{ parent_ids_loaded_since('users', 'watermark') }})
+    ),
+
+    affected_listings as (
+        {#- Every listing any delivery of those bids names: the one a bid moves to and the one it leaves. #}
+        select distinct raw_bids.listing_id
+        from {{ source('marketplace', 'bids') }} as raw_bids
+        where raw_bids.id in (select directly_affected.id from directly_affected)
+    ),
+
+    recomputed_ids as (
+        select raw_bids.id
+        from {{ source('marketplace', 'bids') }} as raw_bids
+        where
+            raw_bids.listing_id in (select affected_listings.listing_id from affected_listings)
+            {#- bids without a listing are ordered among themselves too #}
+            or (
+                raw_bids.listing_id is null
+                and exists (
+                    select 1 from affected_listings
+                    where affected_listings.listing_id is null
+                )
+            )
+    ),
+{% endif %}
 
 source as (
     select * from {{ source('marketplace', 'bids') }}
+    {%- if is_incremental() %}
+        where id in (select recomputed_ids.id from recomputed_ids)
+    {%- endif %}
 ),
 
 latest_delivery as (
@@ -77,3 +129,15 @@ renamed as (
 )
 
 select * from renamed
+{%- if is_incremental() %}
+    {#- Only bids whose listing was re-read whole: another bid read above may have named it in an old delivery only. #}
+    where
+        listing_id in (select affected_listings.listing_id from affected_listings)
+        or (
+            listing_id is null
+            and exists (
+                select 1 from affected_listings
+                where affected_listings.listing_id is null
+            )
+        )
+{%- endif %}

@@ -15,10 +15,39 @@
     {'reason': 'contains_phone', 'when': "body ~ " ~ phone_pattern(), 'value': mask_personal_data('body', phone_pattern())},
 ] %}
 
+{{
+    config(
+        materialized='incremental',
+        unique_key='comment_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
+
+{% if is_incremental() %}
+{#- Incremental run (macros/staging/incremental_staging.sql): the comments delivered since the watermark, or whose
+    listing or user was. A comment reads no other comment. #}
+    watermark as (
+        {{ staging_watermark() }}
+    ),
+
+    recomputed_ids as (
+        select raw_comments.id
+        from {{ source('marketplace', 'comments') }} as raw_comments
+        where
+            raw_comments._loaded_at >= (select watermark.loaded_at from watermark)
+            or raw_comments.listing_id in ({{ parent_ids_loaded_since('bat_listings', 'watermark') }})
+            or raw_comments.user_id in ({{ parent_ids_loaded_since('users', 'watermark') }})
+    ),
+{% endif %}
 
 source as (
     select * from {{ source('marketplace', 'comments') }}
+    {%- if is_incremental() %}
+        where id in (select recomputed_ids.id from recomputed_ids)
+    {%- endif %}
 ),
 
 latest_delivery as (

@@ -31,10 +31,60 @@
     {'reason': 'unknown_user_reference', 'when': 'uploader_id is not null and not uploader_exists', 'value': 'uploader_id'},
 ] %}
 
+{{
+    config(
+        materialized='incremental',
+        unique_key='image_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
+
+{% if is_incremental() %}
+{#- Incremental run (macros/staging/incremental_staging.sql): the images delivered since the watermark or whose
+    vehicle, listing, work order or uploader was, plus every image sharing a URL with them (url_rank). #}
+    watermark as (
+        {{ staging_watermark() }}
+    ),
+
+    directly_affected as (
+        select raw_images.id
+        from {{ source('marketplace', 'vehicle_images') }} as raw_images
+        where
+            raw_images._loaded_at >= (select watermark.loaded_at from watermark)
+            or raw_images.vehicle_id in ({{ parent_ids_loaded_since('vehicles', 'watermark') }})
+            or raw_images.listing_id in ({{ parent_ids_loaded_since('bat_listings', 'watermark') }})
+            or raw_images.work_order_id in ({{ parent_ids_loaded_since('service_records', 'watermark') }})
+            or raw_images.uploader_id in ({{ parent_ids_loaded_since('users', 'watermark') }})
+    ),
+
+    affected_urls as (
+        {#- Every URL any delivery of those images carries: the one an image takes and the one it leaves. #}
+        select distinct btrim(raw_images.image_url) as image_url
+        from {{ source('marketplace', 'vehicle_images') }} as raw_images
+        where raw_images.id in (select directly_affected.id from directly_affected)
+    ),
+
+    recomputed_ids as (
+        select raw_images.id
+        from {{ source('marketplace', 'vehicle_images') }} as raw_images
+        where
+            btrim(raw_images.image_url) in (select affected_urls.image_url from affected_urls)
+            {#- null URLs rank among themselves too #}
+            or (raw_images.image_url is null and exists (
+                select 1 from affected_urls
+                where affected_urls.image_url is null
+            ))
+    ),
+{% endif %}
 
 source as (
     select * from {{ source('marketplace', 'vehicle_images') }}
+    {%- if is_incremental() %}
+        where id in (select recomputed_ids.id from recomputed_ids)
+    {%- endif %}
 ),
 
 latest_delivery as (
@@ -111,3 +161,15 @@ renamed as (
 )
 
 select * from renamed
+{%- if is_incremental() %}
+    {#- Only images whose URL was re-ranked whole: another image read above may share an old URL only. #}
+    where
+        image_url in (select affected_urls.image_url from affected_urls)
+        or (
+            image_url is null
+            and exists (
+                select 1 from affected_urls
+                where affected_urls.image_url is null
+            )
+        )
+{%- endif %}

@@ -51,10 +51,38 @@
     {'reason': 'motorcycle_lot', 'when': "lot_category = 'motorcycle'", 'value': 'lot_rule'},
 ] %}
 
+{{
+    config(
+        materialized='incremental',
+        unique_key='vehicle_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
+
+{% if is_incremental() %}
+{#- Incremental run (macros/staging/incremental_staging.sql): every state of each vehicle delivered since the
+    watermark or whose current owner was; delete+insert by vehicle_id replaces all of a vehicle's states. #}
+    watermark as (
+        {{ staging_watermark() }}
+    ),
+
+    recomputed_ids as (
+        select raw_vehicles.id
+        from {{ source('marketplace', 'vehicles') }} as raw_vehicles
+        where
+            raw_vehicles._loaded_at >= (select watermark.loaded_at from watermark)
+            or raw_vehicles.current_owner_id in ({{ parent_ids_loaded_since('users', 'watermark') }})
+    ),
+{% endif %}
 
 source as (
     select * from {{ source('marketplace', 'vehicles') }}
+    {%- if is_incremental() %}
+        where id in (select recomputed_ids.id from recomputed_ids)
+    {%- endif %}
 ),
 
 states as (
