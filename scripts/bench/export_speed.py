@@ -90,6 +90,7 @@ def export_command(variant: str, schema: str, manifest: Path, out: Path) -> list
         str(manifest),
         "--overwrite",
         "--quiet",
+        "--no-report",  # the export alone: the dataset report reads the files again afterwards
     ]
 
 
