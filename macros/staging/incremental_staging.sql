@@ -21,3 +21,17 @@
     from {{ source('marketplace', table_name) }} as parent
     where parent._loaded_at >= (select {{ watermark_cte }}.loaded_at from {{ watermark_cte }})
 {%- endmacro %}
+
+{#
+    Ids of the rows of a raw table that an incremental staging run must recompute for themselves: delivered since
+    the watermark, or referencing a parent delivered since. references: {child column: parent raw table}.
+#}
+{% macro ids_loaded_since(table_name, watermark_cte, references) -%}
+    select child.id
+    from {{ source('marketplace', table_name) }} as child
+    where
+        child._loaded_at >= (select {{ watermark_cte }}.loaded_at from {{ watermark_cte }})
+        {%- for column, parent_table in references.items() %}
+            or child.{{ column }} in ({{ parent_ids_loaded_since(parent_table, watermark_cte) }})
+        {%- endfor %}
+{%- endmacro %}

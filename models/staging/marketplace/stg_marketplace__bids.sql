@@ -36,12 +36,7 @@ with
     ),
 
     directly_affected as (
-        select raw_bids.id
-        from {{ source('marketplace', 'bids') }} as raw_bids
-        where
-            raw_bids._loaded_at >= (select watermark.loaded_at from watermark)
-            or raw_bids.listing_id in ({{ parent_ids_loaded_since('bat_listings', 'watermark') }})
-            or raw_bids.bidder_id in ({{ parent_ids_loaded_since('users', 'watermark') }})
+        {{ ids_loaded_since('bids', 'watermark', {'listing_id': 'bat_listings', 'bidder_id': 'users'}) }}
     ),
 
     affected_listings as (

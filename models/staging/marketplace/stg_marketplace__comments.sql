@@ -34,12 +34,7 @@ with
     ),
 
     recomputed_ids as (
-        select raw_comments.id
-        from {{ source('marketplace', 'comments') }} as raw_comments
-        where
-            raw_comments._loaded_at >= (select watermark.loaded_at from watermark)
-            or raw_comments.listing_id in ({{ parent_ids_loaded_since('bat_listings', 'watermark') }})
-            or raw_comments.user_id in ({{ parent_ids_loaded_since('users', 'watermark') }})
+        {{ ids_loaded_since('comments', 'watermark', {'listing_id': 'bat_listings', 'user_id': 'users'}) }}
     ),
 {% endif %}
 

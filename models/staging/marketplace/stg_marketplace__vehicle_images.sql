@@ -50,14 +50,10 @@ with
     ),
 
     directly_affected as (
-        select raw_images.id
-        from {{ source('marketplace', 'vehicle_images') }} as raw_images
-        where
-            raw_images._loaded_at >= (select watermark.loaded_at from watermark)
-            or raw_images.vehicle_id in ({{ parent_ids_loaded_since('vehicles', 'watermark') }})
-            or raw_images.listing_id in ({{ parent_ids_loaded_since('bat_listings', 'watermark') }})
-            or raw_images.work_order_id in ({{ parent_ids_loaded_since('service_records', 'watermark') }})
-            or raw_images.uploader_id in ({{ parent_ids_loaded_since('users', 'watermark') }})
+        {{ ids_loaded_since('vehicle_images', 'watermark', {
+            'vehicle_id': 'vehicles', 'listing_id': 'bat_listings',
+            'work_order_id': 'service_records', 'uploader_id': 'users'
+        }) }}
     ),
 
     affected_urls as (

@@ -70,11 +70,7 @@ with
     ),
 
     recomputed_ids as (
-        select raw_vehicles.id
-        from {{ source('marketplace', 'vehicles') }} as raw_vehicles
-        where
-            raw_vehicles._loaded_at >= (select watermark.loaded_at from watermark)
-            or raw_vehicles.current_owner_id in ({{ parent_ids_loaded_since('users', 'watermark') }})
+        {{ ids_loaded_since('vehicles', 'watermark', {'current_owner_id': 'users'}) }}
     ),
 {% endif %}
 
