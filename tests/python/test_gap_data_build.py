@@ -11,7 +11,7 @@ import os
 
 import psycopg
 import pytest
-from conftest import ROOT, run_dbt
+from conftest import ROOT, _drop_database, _recreate_database, run_dbt
 
 GAP_DATABASE = "contextpack_gaps"
 GAP_SCHEMA = "gaps"
@@ -21,11 +21,7 @@ GAP_SCHEMA = "gaps"
 def gap_build(warehouse_env):
     import generate_marketplace
 
-    with psycopg.connect(dbname="postgres", autocommit=True) as admin:
-        admin.execute(f'drop database if exists "{GAP_DATABASE}" with (force)')
-        admin.execute(f'create database "{GAP_DATABASE}"')
-    host, port, user = (os.environ.get(k, "") for k in ("PGHOST", "PGPORT", "PGUSER"))
-    dsn = f"host={host} port={port} user={user} dbname={GAP_DATABASE}"
+    dsn = _recreate_database(GAP_DATABASE, warehouse_env)
     generate_marketplace.generate(dsn, scale=0.001, seed=77, dirty_rate=0.03, schema="raw")
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("truncate raw.comments, raw.technicians, raw.service_records")
@@ -46,8 +42,7 @@ def gap_build(warehouse_env):
     conn = psycopg.connect(dsn, autocommit=True)
     yield result, conn
     conn.close()
-    with psycopg.connect(dbname="postgres", autocommit=True) as admin:
-        admin.execute(f'drop database if exists "{GAP_DATABASE}" with (force)')
+    _drop_database(GAP_DATABASE, warehouse_env)
 
 
 def test_build_passes_with_every_test(gap_build):

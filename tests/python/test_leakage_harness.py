@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import psycopg
 import pytest
-from conftest import ROOT, run_dbt
+from conftest import ROOT, _drop_database, _recreate_database, run_dbt
 
 LEAKAGE_DATABASE = "contextpack_leakage"
 LEAKAGE_SCHEMA = "leakage"
@@ -140,11 +140,7 @@ def append_facts_after(conn, cutoff) -> None:
 def leakage_world(warehouse_env):
     import generate_marketplace
 
-    with psycopg.connect(dbname="postgres", autocommit=True) as admin:
-        admin.execute(f'drop database if exists "{LEAKAGE_DATABASE}" with (force)')
-        admin.execute(f'create database "{LEAKAGE_DATABASE}"')
-    host, port, user = (os.environ.get(k, "") for k in ("PGHOST", "PGPORT", "PGUSER"))
-    dsn = f"host={host} port={port} user={user} dbname={LEAKAGE_DATABASE}"
+    dsn = _recreate_database(LEAKAGE_DATABASE, warehouse_env)
     generate_marketplace.generate(dsn, scale=0.002, seed=4242, dirty_rate=0.03, schema="raw")
     saved = {name: os.environ.get(name) for name in ("PGDATABASE", "DBT_SCHEMA")}
     os.environ.update(PGDATABASE=LEAKAGE_DATABASE, DBT_SCHEMA=LEAKAGE_SCHEMA)
@@ -156,8 +152,7 @@ def leakage_world(warehouse_env):
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
-    with psycopg.connect(dbname="postgres", autocommit=True) as admin:
-        admin.execute(f'drop database if exists "{LEAKAGE_DATABASE}" with (force)')
+    _drop_database(LEAKAGE_DATABASE, warehouse_env)
 
 
 def test_facts_after_a_cutoff_change_no_package_of_the_past(leakage_world):
