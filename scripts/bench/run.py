@@ -380,8 +380,11 @@ def render(results: dict, args) -> str:
             f"| R^2 of log sale price, the log estimate as the prediction (target >= 0.6) | {est['r2']:.3f} |",
             f"| squared correlation of log estimate and log sale price | {est['corr2']:.3f} |",
             f"| share of estimates off by more than 3x | {est['off_3x']:.1%} |", "",
-            "Comparables: earlier sales of the same canonical make and model in a widening year band, cars only "
-            "(models/intermediate/listings/int_listings_price_estimated.sql).", "",
+            "Comparables: earlier sales of the same canonical make and model in a widening year band, cars only, "
+            "credibility-weighted with the next wider step "
+            "(models/intermediate/listings/int_listings_price_estimated.sql); then adjusted for market drift and "
+            "the mileage gap as learned from the sales of the year before the start "
+            "(int_listings_price_adjusted.sql).", "",
         ]
     whole = results.get("whole_build")
     if whole:

@@ -23,7 +23,7 @@ engagement as (
 ),
 
 estimates as (
-    select * from {{ ref('int_listings_price_estimated') }}
+    select * from {{ ref('int_listings_price_adjusted') }}
 ),
 
 price_tiers as (

@@ -8,7 +8,10 @@
       3. price_estimate_model:             same canonical make and model, any year;
       4. price_estimate_make_decade:       same make and model-year decade.
     The trim leaves out the odd part lot or absurd sale that slipped through (the lowest and the
-    highest of five or more), and non-car lots are never comparables. No estimate when no step has enough sales; its rule version then names every
+    highest of five or more), and non-car lots are never comparables. The chosen step's mean is then
+    credibility-weighted with the next wider step's (rule price_estimate_credibility): n sales against
+    prior_weight, so a narrow step of three sales is pulled toward its wider market.
+    int_listings_price_adjusted adjusts the result for market drift and mileage. No estimate when no step has enough sales; its rule version then names every
     step tried ("a@1>b@1>...").
 
     Linear, no self-join over all pairs: per comparable group, sales and listing starts are put on
@@ -39,7 +42,8 @@ listings as (
         started_at,
         ended_at,
         listing_status,
-        sale_price
+        sale_price,
+        mileage
     from {{ ref('int_listings_enriched') }}
 ),
 
@@ -127,6 +131,8 @@ closed_sales as (
                     else avg(ln(sales.sale_price))
                 end
             ) as typical_sale_price,
+            {#- Their typical odometer (mean log miles of those with a reading), for the mileage adjustment. #}
+            avg(ln(1 + greatest(sales.mileage, 0) / 1000.0)) filter (where sales.mileage is not null) as comparable_log_mileage,
             array_agg(sales.listing_id order by sales.sale_sequence) as comparable_listing_ids
         from {{ level.name }}_sales_before_start as before_start
         inner join {{ level.name }}_sales as sales
@@ -151,8 +157,27 @@ chosen as (
         end as comparable_level,
         coalesce({% for level in levels %}{{ level.name }}_comparables.comparable_count{{ ", " if not loop.last }}{% endfor %})
             as comparable_count,
-        coalesce({% for level in levels %}{{ level.name }}_comparables.typical_sale_price{{ ", " if not loop.last }}{% endfor %})
-            as typical_sale_price,
+        {#- Credibility weighting: a step's mean counts as n sales, the next wider step's mean (the same
+            market, more of it) as prior_weight more; the narrow step then decides once it has many sales,
+            and three sales cannot pull the estimate far from their wider market. #}
+        case
+            {%- for level in levels %}
+                when {{ level.name }}_comparables.listing_id is not null then exp(
+                    (
+                        {{ level.name }}_comparables.comparable_count * ln({{ level.name }}_comparables.typical_sale_price)
+                        + {{ rule_parameter('price_estimate_credibility', 'prior_weight') }} * ln(coalesce(
+                            {%- for wider in levels[loop.index:] %}{{ wider.name }}_comparables.typical_sale_price, {% endfor -%}
+                            {{ level.name }}_comparables.typical_sale_price
+                        ))
+                    ) / ({{ level.name }}_comparables.comparable_count + {{ rule_parameter('price_estimate_credibility', 'prior_weight') }})
+                )
+            {%- endfor %}
+        end as typical_sale_price,
+        case
+            {%- for level in levels %}
+                when {{ level.name }}_comparables.listing_id is not null then {{ level.name }}_comparables.comparable_log_mileage
+            {%- endfor %}
+        end as comparable_log_mileage,
         coalesce(
             {% for level in levels %}{{ level.name }}_comparables.comparable_listing_ids, {% endfor %}array[]::bigint[]
         ) as comparable_listing_ids
@@ -172,11 +197,12 @@ final as (
         chosen.listing_id,
         chosen.comparable_level,
         coalesce(chosen.comparable_count, 0)::integer as comparable_count,
-        round(chosen.typical_sale_price::numeric, 2) as price_estimate,
+        round(chosen.typical_sale_price::numeric, 2) as comparable_price,
+        chosen.comparable_log_mileage,
         chosen.comparable_listing_ids,
         case chosen.comparable_level
             {%- for level in levels %}
-                when '{{ level.name }}' then {{ rule_version(level.rule) }}
+                when '{{ level.name }}' then {{ rule_version(level.rule) }} || '+' || {{ rule_version('price_estimate_credibility') }}
             {%- endfor %}
             else
                 {{ every_step_version | join(" || '>' || ") }}

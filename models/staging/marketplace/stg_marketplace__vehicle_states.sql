@@ -223,7 +223,12 @@ aliased as (
     select
         unprefixed.*,
         coalesce(
-            model_alias.alias_id, case when code_prefixed.model_name is not null then 'generation_code_prefix' end
+            model_alias.alias_id,
+            case
+                when code_prefixed.model_name is not null and code_prefixed.generation_code is null
+                    then 'trim_badge_prefix'
+                when code_prefixed.model_name is not null then 'generation_code_prefix'
+            end
         ) as alias_id,
         case
             when model_alias.alias_id is not null
@@ -253,10 +258,14 @@ aliased as (
     ) as model_alias on true
     left join lateral (
         {#- Without an alias: a code before a model of the make's catalogue ("Mk6 Golf GTI") is the
-            generation, unless the whole text is itself a catalogue model. #}
+            generation, unless the whole text is itself a catalogue model; a trim badge in that place
+            ("SS Camaro") comes off the model without naming a generation. #}
         select
             canonical_models.model_name,
-            split_part(unprefixed.model_unprefixed, ' ', 1) as generation_code
+            case
+                when split_part(unprefixed.model_unprefixed, ' ', 1) !~* {{ name_pattern('trim_badge_prefix') }}
+                    then split_part(unprefixed.model_unprefixed, ' ', 1)
+            end as generation_code
         from canonical_models
         where
             model_alias.alias_id is null
