@@ -34,10 +34,12 @@ gallery as (
     select
         images.listing_id,
         count(*) as image_count,
-        sum(('x' || left(md5(row(
+        {#- hash_record_extended hashes the values as they are, 6x faster than md5 of their text
+            (2.5M images at scale 0.1: 1.3 s against 7.7 s); 64 bits per row are plenty to see a change. #}
+        sum(hash_record_extended(row(
             images.image_id, images.image_url, images.image_category, images.gallery_position,
             images.width_px, images.height_px, images.uploaded_at
-        )::text), 15))::bit(60)::bigint) as image_hash_sum
+        ), 0)) as image_hash_sum
     from {{ ref('stg_marketplace__vehicle_images') }} as images
     inner join listings
         on

@@ -48,7 +48,12 @@ listings as (
 ),
 
 closed_sales as (
-    select * from listings
+    {#- Logs taken once per sale here, not per copy and comparable below (numeric ln is costly). #}
+    select
+        listings.*,
+        ln(sale_price) as log_sale_price,
+        case when mileage is not null then ln(1 + greatest(mileage, 0) / 1000.0) end as log_mileage
+    from listings
     where
         lot_category = 'car'
         and listing_status = 'sold'
@@ -126,13 +131,13 @@ closed_sales as (
                 case
                     when count(*) >= 5
                         then
-                            (sum(ln(sales.sale_price)) - min(ln(sales.sale_price)) - max(ln(sales.sale_price)))
+                            (sum(sales.log_sale_price) - min(sales.log_sale_price) - max(sales.log_sale_price))
                             / (count(*) - 2)
-                    else avg(ln(sales.sale_price))
+                    else avg(sales.log_sale_price)
                 end
             ) as typical_sale_price,
             {#- Their typical odometer (mean log miles of those with a reading), for the mileage adjustment. #}
-            avg(ln(1 + greatest(sales.mileage, 0) / 1000.0)) filter (where sales.mileage is not null) as comparable_log_mileage,
+            avg(sales.log_mileage) as comparable_log_mileage,
             array_agg(sales.listing_id order by sales.sale_sequence) as comparable_listing_ids
         from {{ level.name }}_sales_before_start as before_start
         inner join {{ level.name }}_sales as sales

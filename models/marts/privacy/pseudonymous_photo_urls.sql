@@ -13,34 +13,33 @@ images as (
     select * from {{ ref('stg_marketplace__vehicle_images') }}
 ),
 
-owner_photos as (
-    select distinct photo.image_id
+shown_photos as (
+    {#- Both domains' photos first, then one pass over the 2.5M images (joining each domain on
+        its own scanned them twice). #}
+    select distinct
+        photo.image_id,
+        'owner_package_image'::text as key_domain
     from {{ ref('int_owners_photos_sampled') }} as owners
     cross join lateral unnest(owners.garage_photo_image_ids || owners.vehicle_photo_image_ids) as photo (image_id)
-),
-
-technician_photos as (
-    select distinct photo.image_id
+    union all
+    select distinct
+        photo.image_id,
+        'technician_package_image'::text as key_domain
     from {{ ref('int_work_orders_documented') }} as orders
     cross join lateral unnest(orders.photo_image_ids) as photo (image_id)
 ),
 
 final as (
     select
-        {{ pseudonymize('images.image_id', 'owner_package_image') }} as image_key,
-        'owner_package_image'::text as key_domain,
+        case shown_photos.key_domain
+            when 'owner_package_image' then {{ pseudonymize('images.image_id', 'owner_package_image') }}
+            else {{ pseudonymize('images.image_id', 'technician_package_image') }}
+        end as image_key,
+        shown_photos.key_domain,
         images.image_url
-    from owner_photos
+    from shown_photos
     inner join images
-        on owner_photos.image_id = images.image_id
-    union all
-    select
-        {{ pseudonymize('images.image_id', 'technician_package_image') }} as image_key,
-        'technician_package_image'::text as key_domain,
-        images.image_url
-    from technician_photos
-    inner join images
-        on technician_photos.image_id = images.image_id
+        on shown_photos.image_id = images.image_id
 )
 
 select * from final
