@@ -51,14 +51,14 @@ closed_sales as (
     {#- Logs taken once per sale here, not per copy and comparable below (numeric ln is costly). #}
     select
         listings.*,
-        ln(sale_price) as log_sale_price,
-        case when mileage is not null then ln(1 + greatest(mileage, 0) / 1000.0) end as log_mileage
+        ln(listings.sale_price) as log_sale_price,
+        case when listings.mileage is not null then ln(1 + greatest(listings.mileage, 0) / 1000.0) end as log_mileage
     from listings
     where
-        lot_category = 'car'
-        and listing_status = 'sold'
-        and sale_price is not null
-        and ended_at is not null
+        listings.lot_category = 'car'
+        and listings.listing_status = 'sold'
+        and listings.sale_price is not null
+        and listings.ended_at is not null
 ),
 
 {% for level in levels %}
