@@ -130,10 +130,10 @@ class Selection:
         """Parquet: `select _rank, <one text column per kept leaf>, <one 0/1 column per nested object>` over `rows`.
 
         Objects and arrays of free-form fields come as their JSON text; the 0/1 columns say whether the package
-        holds the nested object as an object (else its Arrow struct is null). The package is taken apart once per
-        row by jsonb_to_record (its top-level leaves as text, its top-level objects as jsonb): the packages are
-        stored compressed, and every `->` on the column decompresses the whole package again (67 s instead of 19 s
-        of server time for the listing mart at scale 0.1, where psql's copy of the column takes 21 s). Deeper
+        holds the nested object as an object (0 or null: its Arrow struct is null). The package is taken apart
+        once per row by jsonb_to_record (its top-level leaves as text, its top-level objects as jsonb): packages
+        are stored compressed, and every `->` on the column decompresses the whole package again (67 s instead of
+        19 s of server time for the listing mart at scale 0.1, where psql's copy of the column takes 21 s). Deeper
         objects are taken out once each, in a subquery per nesting level (`offset 0` stops PostgreSQL from folding
         them back into one `->` chain per leaf, which would copy the object again for every leaf)."""
         fields = self.leaf_fields or {}
