@@ -160,7 +160,10 @@ def _next_result(pgconn: pq.abc.PGconn):
 
 def _query_error(result, pgconn) -> Exception:
     message = result.error_message if result is not None else pgconn.error_message
-    return ExportError(f"the COPY failed: {message.decode(errors='replace').strip()}")
+    text = message.decode(errors="replace").strip()
+    if "populate_composite" in text:  # jsonb_to_record in plan.Selection.leaf_select (Parquet)
+        text = f"a package is not a JSON object, so it has no fields to write to Parquet ({text})"
+    return ExportError(f"the COPY failed: {text}")
 
 
 class _TooMany:

@@ -21,7 +21,7 @@ import pytest
 import zstandard
 from conftest import ROOT
 from exporting import exporter, streams, writers
-from exporting.errors import UsageError
+from exporting.errors import ExportError, UsageError
 from exporting.exporter import ExportOptions
 
 MART = "listing_image_packages"
@@ -166,6 +166,17 @@ def test_parquet_keeps_nulls_empty_strings_and_odd_text(built_project, db, scrat
     structs = pq.read_table(out / "data", columns=["vehicle_context", "as_of"]).to_pylist()
     assert {"vehicle_context": None, "as_of": None} not in structs  # distinct rows: one null each
     assert any(r["vehicle_context"] is None for r in structs) and any(r["as_of"] is None for r in structs)
+
+
+def test_parquet_stops_at_a_package_that_is_not_an_object(built_project, db, scratch_mart, tmp_path):
+    """Parquet takes every package apart by its keys: a package that is a JSON scalar has none, and stops the
+    export with a clear error instead of becoming a row of nulls."""
+    db.execute(
+        f"update {scratch_mart}.{MART} set package = '\"oops\"'::jsonb"
+        f" where image_id = (select image_id from {scratch_mart}.{MART} limit 1)"
+    )
+    with pytest.raises(ExportError, match="a package is not a JSON object"):
+        export(built_project, tmp_path / "scalar", schema=scratch_mart)
 
 
 @pytest.mark.parametrize(("compression", "order"), [("zstd", "table"), ("gzip", "key"), ("none", "table")])
