@@ -202,8 +202,13 @@ final as (
         estimates.comparable_price,
         estimates.comparable_listing_ids,
         coalesce(adjusted.adjustment_sales, 0) as adjustment_sales,
-        round(exp(adjusted.log_adjustment)::numeric, 4) as market_adjustment_factor,
-        round((estimates.comparable_price * coalesce(exp(adjusted.log_adjustment), 1))::numeric, 2) as price_estimate,
+        {#- The factor in whole percent: one re-delivered or late sale moves every listing of the
+            year after it by a hair; at 4 decimals that rebuilt most packages on the next daily run,
+            in percent about one listing in a hundred crosses a step (and 1% is far inside the
+            estimate's own error). #}
+        round(exp(adjusted.log_adjustment)::numeric, 2) as market_adjustment_factor,
+        round(estimates.comparable_price * coalesce(round(exp(adjusted.log_adjustment)::numeric, 2), 1), 2)
+            as price_estimate,
         estimates.estimate_rule_version
         || case
             when adjusted.log_adjustment is not null
