@@ -78,30 +78,31 @@ lessons as (
         and ended_at is not null
 ),
 
+reads as (
+    select
+        0 as days_back,
+        1 as read_sign
+    union all
+    select
+        {{ rule_parameter('price_estimate_market_adjustment', 'window_days') }} as days_back,
+        -1 as read_sign
+),
+
 timeline as (
     {#- Two reads per listing: at its start and at the window's opening; the sums between them are
         the lessons in the window. At equal times a read sorts before a lesson: a sale ending the
         very second a listing starts is not known to it (as for the comparables), and one ending
         the second the window opens is in it. #}
     select
-        listing_id,
-        started_at as event_at,
+        gaps.listing_id,
+        gaps.started_at - reads.days_back * interval '1 day' as event_at,
         0 as event_order,
-        1 as read_sign,
+        reads.read_sign,
         null::numeric as residual,
         null::numeric as log_mileage_gap
     from gaps
-    where comparable_price > 0
-    union all
-    select
-        listing_id,
-        started_at - {{ rule_parameter('price_estimate_market_adjustment', 'window_days') }} * interval '1 day',
-        0 as event_order,
-        -1 as read_sign,
-        null::numeric as residual,
-        null::numeric as log_mileage_gap
-    from gaps
-    where comparable_price > 0
+    cross join reads
+    where gaps.comparable_price > 0
     union all
     select
         null::bigint as listing_id,
