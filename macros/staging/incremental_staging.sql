@@ -35,3 +35,35 @@
             or child.{{ column }} in ({{ parent_ids_loaded_since(parent_table, watermark_cte) }})
         {%- endfor %}
 {%- endmacro %}
+
+{#
+    Rows that are ranked against each other (bids of one listing, images sharing one URL) must be recomputed
+    together. These three macros take the directly affected ids to every row of their groups.
+    group_expression: the group of a raw row, written over the alias raw_rows (e.g. "btrim(raw_rows.image_url)").
+#}
+{% macro groups_of_ids(table_name, group_expression, group_column, ids_cte) -%}
+    {#- Every group any delivery of those ids is in: the one a row moves to and the one it leaves. #}
+    select distinct {{ group_expression }} as {{ group_column }}
+    from {{ source('marketplace', table_name) }} as raw_rows
+    where raw_rows.id in (select {{ ids_cte }}.id from {{ ids_cte }})
+{%- endmacro %}
+
+{% macro is_in_groups(expression, groups_cte, group_column) -%}
+    (
+        {{ expression }} in (select {{ groups_cte }}.{{ group_column }} from {{ groups_cte }})
+        {#- rows without a group are ranked among themselves too #}
+        or (
+            {{ expression }} is null
+            and exists (
+                select 1 from {{ groups_cte }}
+                where {{ groups_cte }}.{{ group_column }} is null
+            )
+        )
+    )
+{%- endmacro %}
+
+{% macro ids_in_groups(table_name, group_expression, groups_cte, group_column) -%}
+    select raw_rows.id
+    from {{ source('marketplace', table_name) }} as raw_rows
+    where {{ is_in_groups(group_expression, groups_cte, group_column) }}
+{%- endmacro %}

@@ -40,25 +40,11 @@ with
     ),
 
     affected_listings as (
-        {#- Every listing any delivery of those bids names: the one a bid moves to and the one it leaves. #}
-        select distinct raw_bids.listing_id
-        from {{ source('marketplace', 'bids') }} as raw_bids
-        where raw_bids.id in (select directly_affected.id from directly_affected)
+        {{ groups_of_ids('bids', 'raw_rows.listing_id', 'listing_id', 'directly_affected') }}
     ),
 
     recomputed_ids as (
-        select raw_bids.id
-        from {{ source('marketplace', 'bids') }} as raw_bids
-        where
-            raw_bids.listing_id in (select affected_listings.listing_id from affected_listings)
-            {#- bids without a listing are ordered among themselves too #}
-            or (
-                raw_bids.listing_id is null
-                and exists (
-                    select 1 from affected_listings
-                    where affected_listings.listing_id is null
-                )
-            )
+        {{ ids_in_groups('bids', 'raw_rows.listing_id', 'affected_listings', 'listing_id') }}
     ),
 {% endif %}
 
@@ -126,13 +112,5 @@ renamed as (
 select * from renamed
 {%- if is_incremental() %}
     {#- Only bids whose listing was re-read whole: another bid read above may have named it in an old delivery only. #}
-    where
-        listing_id in (select affected_listings.listing_id from affected_listings)
-        or (
-            listing_id is null
-            and exists (
-                select 1 from affected_listings
-                where affected_listings.listing_id is null
-            )
-        )
+    where {{ is_in_groups('listing_id', 'affected_listings', 'listing_id') }}
 {%- endif %}

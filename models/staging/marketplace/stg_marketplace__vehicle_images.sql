@@ -57,22 +57,11 @@ with
     ),
 
     affected_urls as (
-        {#- Every URL any delivery of those images carries: the one an image takes and the one it leaves. #}
-        select distinct btrim(raw_images.image_url) as image_url
-        from {{ source('marketplace', 'vehicle_images') }} as raw_images
-        where raw_images.id in (select directly_affected.id from directly_affected)
+        {{ groups_of_ids('vehicle_images', 'btrim(raw_rows.image_url)', 'image_url', 'directly_affected') }}
     ),
 
     recomputed_ids as (
-        select raw_images.id
-        from {{ source('marketplace', 'vehicle_images') }} as raw_images
-        where
-            btrim(raw_images.image_url) in (select affected_urls.image_url from affected_urls)
-            {#- null URLs rank among themselves too #}
-            or (raw_images.image_url is null and exists (
-                select 1 from affected_urls
-                where affected_urls.image_url is null
-            ))
+        {{ ids_in_groups('vehicle_images', 'btrim(raw_rows.image_url)', 'affected_urls', 'image_url') }}
     ),
 {% endif %}
 
@@ -159,13 +148,5 @@ renamed as (
 select * from renamed
 {%- if is_incremental() %}
     {#- Only images whose URL was re-ranked whole: another image read above may share an old URL only. #}
-    where
-        image_url in (select affected_urls.image_url from affected_urls)
-        or (
-            image_url is null
-            and exists (
-                select 1 from affected_urls
-                where affected_urls.image_url is null
-            )
-        )
+    where {{ is_in_groups('image_url', 'affected_urls', 'image_url') }}
 {%- endif %}
