@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from typing import NoReturn
 
 USAGE_ERROR = 2
@@ -46,3 +48,19 @@ def connect(dsn: str | None = None, **kwargs):
         )
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         fail(f"cannot connect to the database ({where}): {reason}")
+
+
+@contextlib.contextmanager
+def environment_set(**values: str) -> Iterator[None]:
+    """Set environment variables (PGDATABASE, DBT_SCHEMA, ...) for the block; afterwards each is back to what it
+    was, removed again if it was not set."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # scripts/: cli_common, generate_marketplace, ...
 
-from cli_common import OneLineArgumentParser, connect  # noqa: E402
+from cli_common import OneLineArgumentParser, connect, environment_set  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "contextpack_bench_incremental"
@@ -79,32 +79,26 @@ def run(scale: float = 0.1, seed: int = 7, repeats: int = 2, append_days: int = 
     with connect(dbname="postgres", autocommit=True) as admin:
         admin.execute(f'drop database if exists "{DATABASE}" with (force)')
         admin.execute(f'create database "{DATABASE}"')
-    saved = {key: os.environ.get(key) for key in ("PGDATABASE", "DBT_SCHEMA", "CONTEXTPACK_RAW_SCHEMA")}
-    os.environ.update(PGDATABASE=DATABASE, DBT_SCHEMA=SCHEMA, CONTEXTPACK_RAW_SCHEMA="raw")
     pairs, slowest = [], {}
     try:
-        generate_marketplace.generate("", scale=scale, seed=seed, dirty_rate=0.02)
-        dbt("seed")
-        with connect(autocommit=True) as conn:
-            for _ in range(repeats):
-                full = dbt("run", "--full-refresh")
-                before = raw_rows(conn)
-                started = time.perf_counter()
-                generate_marketplace.generate("", scale=scale, seed=seed, dirty_rate=0.02, append_days=append_days)
-                append_s = time.perf_counter() - started
-                appended = raw_rows(conn) - before
-                incremental = dbt("run")
-                pairs.append({
-                    "full_s": full["elapsed_time"], "incremental_s": incremental["elapsed_time"],
-                    "appended_rows": appended, "raw_rows_before": before, "append_s": append_s,
-                })
-                slowest = node_seconds(incremental)
+        with environment_set(PGDATABASE=DATABASE, DBT_SCHEMA=SCHEMA, CONTEXTPACK_RAW_SCHEMA="raw"):
+            generate_marketplace.generate("", scale=scale, seed=seed, dirty_rate=0.02)
+            dbt("seed")
+            with connect(autocommit=True) as conn:
+                for _ in range(repeats):
+                    full = dbt("run", "--full-refresh")
+                    before = raw_rows(conn)
+                    started = time.perf_counter()
+                    generate_marketplace.generate("", scale=scale, seed=seed, dirty_rate=0.02, append_days=append_days)
+                    append_s = time.perf_counter() - started
+                    appended = raw_rows(conn) - before
+                    incremental = dbt("run")
+                    pairs.append({
+                        "full_s": full["elapsed_time"], "incremental_s": incremental["elapsed_time"],
+                        "appended_rows": appended, "raw_rows_before": before, "append_s": append_s,
+                    })
+                    slowest = node_seconds(incremental)
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         with connect(dbname="postgres", autocommit=True) as admin:
             admin.execute(f'drop database if exists "{DATABASE}" with (force)')
     figures = {

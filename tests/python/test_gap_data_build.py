@@ -7,10 +7,10 @@ valid but extreme sale prices (a $300 lot, a $3.4M car). What is unknown must th
 from __future__ import annotations
 
 import json
-import os
 
 import psycopg
 import pytest
+from cli_common import environment_set
 from conftest import ROOT, _drop_database, _recreate_database, run_dbt
 
 GAP_DATABASE = "contextpack_gaps"
@@ -29,16 +29,8 @@ def gap_build(warehouse_env):
         sold = [row[0] for row in conn.execute("select id from raw.bat_listings where status = 'sold' order by id")]
         conn.execute("update raw.bat_listings set sale_price = 300, high_bid = 250 where id = %s", (sold[0],))
         conn.execute("update raw.bat_listings set sale_price = 3400000, high_bid = 3100000 where id = %s", (sold[1],))
-    saved = {name: os.environ.get(name) for name in ("PGDATABASE", "DBT_SCHEMA")}
-    os.environ.update(PGDATABASE=GAP_DATABASE, DBT_SCHEMA=GAP_SCHEMA)
-    try:
+    with environment_set(PGDATABASE=GAP_DATABASE, DBT_SCHEMA=GAP_SCHEMA):
         result = run_dbt(["build", "--quiet"], ROOT / "target" / "pytest_gaps")
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
     conn = psycopg.connect(dsn, autocommit=True)
     yield result, conn
     conn.close()

@@ -12,11 +12,11 @@ Two cutoffs, the later one first, so the second perturbation lands on already pe
 from __future__ import annotations
 
 import json
-import os
 from datetime import timedelta
 
 import psycopg
 import pytest
+from cli_common import environment_set
 from conftest import ROOT, _drop_database, _recreate_database, run_dbt
 
 LEAKAGE_DATABASE = "contextpack_leakage"
@@ -142,16 +142,10 @@ def leakage_world(warehouse_env):
 
     dsn = _recreate_database(LEAKAGE_DATABASE, warehouse_env)
     generate_marketplace.generate(dsn, scale=0.002, seed=4242, dirty_rate=0.03, schema="raw")
-    saved = {name: os.environ.get(name) for name in ("PGDATABASE", "DBT_SCHEMA")}
-    os.environ.update(PGDATABASE=LEAKAGE_DATABASE, DBT_SCHEMA=LEAKAGE_SCHEMA)
-    conn = psycopg.connect(dsn, autocommit=True)
-    yield conn, dsn
-    conn.close()
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    with environment_set(PGDATABASE=LEAKAGE_DATABASE, DBT_SCHEMA=LEAKAGE_SCHEMA):
+        conn = psycopg.connect(dsn, autocommit=True)
+        yield conn, dsn
+        conn.close()
     _drop_database(LEAKAGE_DATABASE, warehouse_env)
 
 

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 
 import pytest
+from cli_common import environment_set
 from conftest import ROOT, hmac_pseudonym, project_pattern, run_dbt, with_pseudonym_key
 
 PERSON_MARTS = {
@@ -175,20 +176,12 @@ def test_linkage_attack_singles_out_few_people(packages, db):
 
 def test_changing_the_key_changes_every_pseudonym(db, built_project):
     """Rebuild the pseudonymizing models with another key beside the originals (deferring their inputs)."""
-    import os
-
     other_key = built_project.pseudonym_key + "-rotated"
-    saved = {name: os.environ.get(name) for name in ("PGOPTIONS", "DBT_SCHEMA")}
-    os.environ["PGOPTIONS"] = with_pseudonym_key(other_key)
-    os.environ["DBT_SCHEMA"] = "pytest_rekeyed"
-    try:
+    with environment_set(PGOPTIONS=with_pseudonym_key(other_key), DBT_SCHEMA="pytest_rekeyed"):
         deferred = ["--defer", "--state", str(built_project.target_path)]
         result = run_dbt(
             ["run", "--quiet", "--select", *PSEUDONYMIZING_MODELS, *deferred], ROOT / "target" / "pytest_rekeyed"
         )
-    finally:
-        for name, value in saved.items():
-            os.environ[name] = value
     assert result.success, f"rebuild with another key failed: {result.exception}"
     for mart, spec in PERSON_MARTS.items():
         before = {row[0] for row in db.execute(f"select {spec['key']} from {built_project.relation(mart)}")}
@@ -213,19 +206,11 @@ def test_changing_the_key_changes_every_pseudonym(db, built_project):
     ids=["no key outside the local warehouse", "development key outside the local warehouse"],
 )
 def test_person_marts_refuse_an_unsafe_key(options, says, built_project):
-    import os
-
-    saved = {name: os.environ.get(name) for name in ("PGOPTIONS", "DBT_SCHEMA")}
-    os.environ["PGOPTIONS"] = options
-    os.environ["DBT_SCHEMA"] = "pytest_refused"
-    try:
+    with environment_set(PGOPTIONS=options, DBT_SCHEMA="pytest_refused"):
         deferred = ["--defer", "--state", str(built_project.target_path)]
         result = run_dbt(
             ["run", "--quiet", "--select", "owner_profile_packages", *deferred], ROOT / "target" / "pytest_refused"
         )
-    finally:
-        for name, value in saved.items():
-            os.environ[name] = value
     assert not result.success
     messages = " ".join(str(getattr(r, "message", "")) for r in (getattr(result.result, "results", None) or []))
     messages += str(result.exception or "")

@@ -5,9 +5,8 @@ Runs on a copy of the sample's raw schema in its own dbt schema, so the shared b
 
 from __future__ import annotations
 
-import os
-
 import pytest
+from cli_common import environment_set
 from conftest import marketplace_tables, run_dbt
 
 RAW_COPY = "raw_split_stability"
@@ -21,14 +20,8 @@ def stability_env(db, built_project):
     db.execute(f"create schema {RAW_COPY}")
     for table in marketplace_tables():  # the source contract's tables, from the sources YAML
         db.execute(f"create table {RAW_COPY}.{table} as table raw.{table}")
-    saved = {key: os.environ.get(key) for key in ("CONTEXTPACK_RAW_SCHEMA", "DBT_SCHEMA")}
-    os.environ.update(CONTEXTPACK_RAW_SCHEMA=RAW_COPY, DBT_SCHEMA=SCHEMA)
-    yield built_project.target_path.parent / "pytest_split_stability"
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with environment_set(CONTEXTPACK_RAW_SCHEMA=RAW_COPY, DBT_SCHEMA=SCHEMA):
+        yield built_project.target_path.parent / "pytest_split_stability"
     for schema in (RAW_COPY, SCHEMA, f"{SCHEMA}_staging", f"{SCHEMA}_intermediate", f"{SCHEMA}_rules"):
         db.execute(f"drop schema if exists {schema} cascade")
 
