@@ -25,9 +25,14 @@
 {#
     Ids of the rows of a raw table that an incremental staging run must recompute for themselves: delivered since
     the watermark, or referencing a parent delivered since. references: {child column: parent raw table}.
+    extra_columns: expressions over the alias child returned beside the id, read in the same scan.
 #}
-{% macro ids_loaded_since(table_name, watermark_cte, references) -%}
-    select child.id
+{% macro ids_loaded_since(table_name, watermark_cte, references, extra_columns=[]) -%}
+    select
+        child.id
+        {%- for expression in extra_columns %},
+        {{ expression }}
+        {%- endfor %}
     from {{ source('marketplace', table_name) }} as child
     where
         child._loaded_at >= (select {{ watermark_cte }}.loaded_at from {{ watermark_cte }})

@@ -40,6 +40,8 @@ INCREMENTAL_MODELS = [
     "stg_marketplace__vehicle_images",
     "stg_marketplace__comments",
     "stg_marketplace__bids",
+    "stg_marketplace__bat_listings",
+    "stg_marketplace__service_records",
     "int_comments_sentiment_scored",
     "listing_image_packages",
 ]

@@ -55,10 +55,34 @@
      'value': dq_evidence(text_columns, "{col} ~ " ~ phone_pattern(), mask_personal_data('{col}', phone_pattern()))},
 ] %}
 
+{{
+    config(
+        materialized='incremental',
+        unique_key='listing_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
+
+{% if is_incremental() %}
+{#- Incremental run (macros/staging/incremental_staging.sql): the listings delivered since the watermark, or whose
+    vehicle or seller was. A listing reads no other listing. #}
+    watermark as (
+        {{ staging_watermark() }}
+    ),
+
+    recomputed_ids as (
+        {{ ids_loaded_since('bat_listings', 'watermark', {'vehicle_id': 'vehicles', 'seller_id': 'users'}) }}
+    ),
+{% endif %}
 
 source as (
     select * from {{ source('marketplace', 'bat_listings') }}
+    {%- if is_incremental() %}
+        where id in (select recomputed_ids.id from recomputed_ids)
+    {%- endif %}
 ),
 
 latest_delivery as (

@@ -26,10 +26,34 @@
     {'reason': 'contains_phone', 'when': "description ~ " ~ phone_pattern(), 'value': mask_personal_data('description', phone_pattern())},
 ] %}
 
+{{
+    config(
+        materialized='incremental',
+        unique_key='work_order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
+
+{% if is_incremental() %}
+{#- Incremental run (macros/staging/incremental_staging.sql): the work orders delivered since the watermark, or
+    whose vehicle or technician was. A work order reads no other work order. #}
+    watermark as (
+        {{ staging_watermark() }}
+    ),
+
+    recomputed_ids as (
+        {{ ids_loaded_since('service_records', 'watermark', {'vehicle_id': 'vehicles', 'technician_id': 'technicians'}) }}
+    ),
+{% endif %}
 
 source as (
     select * from {{ source('marketplace', 'service_records') }}
+    {%- if is_incremental() %}
+        where id in (select recomputed_ids.id from recomputed_ids)
+    {%- endif %}
 ),
 
 latest_delivery as (

@@ -37,6 +37,7 @@
         unique_key='image_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        indexes=[{'columns': ['image_id'], 'unique': True}, {'columns': ['image_url']}, {'columns': ['loaded_at']}],
     )
 }}
 
@@ -44,7 +45,10 @@ with
 
 {% if is_incremental() %}
 {#- Incremental run (macros/staging/incremental_staging.sql): the images delivered since the watermark or whose
-    vehicle, listing, work order or uploader was, plus every image sharing a URL with them (url_rank). #}
+    vehicle, listing, work order or uploader was, plus every image sharing a URL with them (url_rank). The raw
+    table is read twice (the rows delivered since, then every delivery of the ids to recompute); the URL groups
+    come from this model's own rows through its indexes (image_id, image_url, loaded_at: the config above),
+    because an image's URL before this run is its staged one. #}
     watermark as (
         {{ staging_watermark() }}
     ),
@@ -53,15 +57,34 @@ with
         {{ ids_loaded_since('vehicle_images', 'watermark', {
             'vehicle_id': 'vehicles', 'listing_id': 'bat_listings',
             'work_order_id': 'service_records', 'uploader_id': 'users'
-        }) }}
+        }, extra_columns=['btrim(child.image_url) as image_url']) }}
     ),
 
     affected_urls as (
-        {{ groups_of_ids('vehicle_images', 'btrim(raw_rows.image_url)', 'image_url', 'directly_affected') }}
+        {#- The URL an affected image moves to (its rows read above) and the one it leaves (its staged row). #}
+        select directly_affected.image_url from directly_affected
+        union
+        select staged.image_url
+        from {{ this }} as staged
+        where staged.image_id in (select directly_affected.id from directly_affected)
     ),
 
     recomputed_ids as (
-        {{ ids_in_groups('vehicle_images', 'btrim(raw_rows.image_url)', 'affected_urls', 'image_url') }}
+        select directly_affected.id from directly_affected
+        union
+        select staged.image_id
+        from {{ this }} as staged
+        where staged.image_url in (select affected_urls.image_url from affected_urls)
+        union
+        {#- images without a URL are ranked among themselves too #}
+        select staged.image_id
+        from {{ this }} as staged
+        where
+            staged.image_url is null
+            and exists (
+                select 1 from affected_urls
+                where affected_urls.image_url is null
+            )
     ),
 {% endif %}
 
@@ -146,7 +169,6 @@ renamed as (
 )
 
 select * from renamed
-{%- if is_incremental() %}
-    {#- Only images whose URL was re-ranked whole: another image read above may share an old URL only. #}
-    where {{ is_in_groups('image_url', 'affected_urls', 'image_url') }}
-{%- endif %}
+{#- An incremental run keeps every row it computed: each recomputed image's latest URL is one of affected_urls (a new
+    delivery's is read above, an old one's is its staged URL), and every image whose latest URL is one of them was
+    recomputed, so each URL group is ranked whole. #}
