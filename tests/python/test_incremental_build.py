@@ -42,6 +42,7 @@ INCREMENTAL_MODELS = [
     "stg_marketplace__bids",
     "stg_marketplace__bat_listings",
     "stg_marketplace__service_records",
+    "stg_marketplace__ownerships",
     "int_comments_sentiment_scored",
     "listing_image_packages",
 ]

@@ -21,10 +21,34 @@
      'value': dq_evidence(price_columns, '{col} >= ' ~ rule_parameter('money', 'max_usd'))},
 ] %}
 
+{{
+    config(
+        materialized='incremental',
+        unique_key='ownership_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
+
+{% if is_incremental() %}
+{#- Incremental run (macros/staging/incremental_staging.sql): the ownerships delivered since the watermark, or whose
+    vehicle or owner was. An ownership reads no other ownership. #}
+    watermark as (
+        {{ staging_watermark() }}
+    ),
+
+    recomputed_ids as (
+        {{ ids_loaded_since('ownerships', 'watermark', {'vehicle_id': 'vehicles', 'owner_id': 'users'}) }}
+    ),
+{% endif %}
 
 source as (
     select * from {{ source('marketplace', 'ownerships') }}
+    {%- if is_incremental() %}
+        where id in (select recomputed_ids.id from recomputed_ids)
+    {%- endif %}
 ),
 
 latest_delivery as (
