@@ -70,3 +70,18 @@ def test_split_cli_rejects_bad_arguments(argv, capsys):
         splits.main(argv)
     assert exit_info.value.code == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_packages_are_compressed_with_lz4_where_the_server_has_it(db, built_project):
+    # The mart's pre-hook (macro prefer_lz4_compression): packages large enough to be compressed say lz4 on a
+    # server built with it, and pglz (the hook's fallback) on one without.
+    mart = built_project.relation("listing_image_packages")
+    has_lz4 = db.execute(
+        "select 'lz4' = any(enumvals) from pg_settings where name = 'default_toast_compression'"
+    ).fetchone()[0]
+    methods = dict(db.execute(
+        f"select coalesce(pg_column_compression(package), 'none'), count(*) from {mart} group by 1"
+    ).fetchall())
+    compressed = {method: count for method, count in methods.items() if method != "none"}
+    assert compressed, f"no package was large enough to be compressed: {methods}"
+    assert set(compressed) == ({"lz4"} if has_lz4 else {"pglz"}), methods
