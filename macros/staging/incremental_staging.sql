@@ -42,6 +42,24 @@
 {%- endmacro %}
 
 {#
+    The source CTE of a staging model whose rows read no other row of their table (comments, listings, work orders,
+    ownerships): every raw row on a full build; on an incremental run every delivery of the ids delivered since the
+    watermark or referencing a parent delivered since (ids_loaded_since). references: {child column: parent table}.
+#}
+{% macro raw_rows_to_stage(table_name, references) -%}
+    select * from {{ source('marketplace', table_name) }}
+    {%- if is_incremental() %}
+        where id in (
+            with watermark as (
+                {{ staging_watermark() }}
+            )
+
+            {{ ids_loaded_since(table_name, 'watermark', references) }}
+        )
+    {%- endif %}
+{%- endmacro %}
+
+{#
     Rows that are ranked against each other (bids of one listing, images sharing one URL) must be recomputed
     together. These three macros take the directly affected ids to every row of their groups.
     group_expression: the group of a raw row, written over the alias raw_rows (e.g. "btrim(raw_rows.image_url)").

@@ -66,23 +66,10 @@
 
 with
 
-{% if is_incremental() %}
-{#- Incremental run (macros/staging/incremental_staging.sql): the listings delivered since the watermark, or whose
-    vehicle or seller was. A listing reads no other listing. #}
-    watermark as (
-        {{ staging_watermark() }}
-    ),
-
-    recomputed_ids as (
-        {{ ids_loaded_since('bat_listings', 'watermark', {'vehicle_id': 'vehicles', 'seller_id': 'users'}) }}
-    ),
-{% endif %}
-
 source as (
-    select * from {{ source('marketplace', 'bat_listings') }}
-    {%- if is_incremental() %}
-        where id in (select recomputed_ids.id from recomputed_ids)
-    {%- endif %}
+    {#- Incremental run (macros/staging/incremental_staging.sql): the listings delivered since the watermark, or whose
+        vehicle or seller was. A listing reads no other listing. #}
+    {{ raw_rows_to_stage('bat_listings', {'vehicle_id': 'vehicles', 'seller_id': 'users'}) }}
 ),
 
 latest_delivery as (

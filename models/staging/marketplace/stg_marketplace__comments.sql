@@ -26,23 +26,10 @@
 
 with
 
-{% if is_incremental() %}
-{#- Incremental run (macros/staging/incremental_staging.sql): the comments delivered since the watermark, or whose
-    listing or user was. A comment reads no other comment. #}
-    watermark as (
-        {{ staging_watermark() }}
-    ),
-
-    recomputed_ids as (
-        {{ ids_loaded_since('comments', 'watermark', {'listing_id': 'bat_listings', 'user_id': 'users'}) }}
-    ),
-{% endif %}
-
 source as (
-    select * from {{ source('marketplace', 'comments') }}
-    {%- if is_incremental() %}
-        where id in (select recomputed_ids.id from recomputed_ids)
-    {%- endif %}
+    {#- Incremental run (macros/staging/incremental_staging.sql): the comments delivered since the watermark, or whose
+        listing or user was. A comment reads no other comment. #}
+    {{ raw_rows_to_stage('comments', {'listing_id': 'bat_listings', 'user_id': 'users'}) }}
 ),
 
 latest_delivery as (

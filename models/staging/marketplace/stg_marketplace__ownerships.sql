@@ -32,23 +32,10 @@
 
 with
 
-{% if is_incremental() %}
-{#- Incremental run (macros/staging/incremental_staging.sql): the ownerships delivered since the watermark, or whose
-    vehicle or owner was. An ownership reads no other ownership. #}
-    watermark as (
-        {{ staging_watermark() }}
-    ),
-
-    recomputed_ids as (
-        {{ ids_loaded_since('ownerships', 'watermark', {'vehicle_id': 'vehicles', 'owner_id': 'users'}) }}
-    ),
-{% endif %}
-
 source as (
-    select * from {{ source('marketplace', 'ownerships') }}
-    {%- if is_incremental() %}
-        where id in (select recomputed_ids.id from recomputed_ids)
-    {%- endif %}
+    {#- Incremental run (macros/staging/incremental_staging.sql): the ownerships delivered since the watermark, or whose
+        vehicle or owner was. An ownership reads no other ownership. #}
+    {{ raw_rows_to_stage('ownerships', {'vehicle_id': 'vehicles', 'owner_id': 'users'}) }}
 ),
 
 latest_delivery as (

@@ -37,23 +37,10 @@
 
 with
 
-{% if is_incremental() %}
-{#- Incremental run (macros/staging/incremental_staging.sql): the work orders delivered since the watermark, or
-    whose vehicle or technician was. A work order reads no other work order. #}
-    watermark as (
-        {{ staging_watermark() }}
-    ),
-
-    recomputed_ids as (
-        {{ ids_loaded_since('service_records', 'watermark', {'vehicle_id': 'vehicles', 'technician_id': 'technicians'}) }}
-    ),
-{% endif %}
-
 source as (
-    select * from {{ source('marketplace', 'service_records') }}
-    {%- if is_incremental() %}
-        where id in (select recomputed_ids.id from recomputed_ids)
-    {%- endif %}
+    {#- Incremental run (macros/staging/incremental_staging.sql): the work orders delivered since the watermark, or whose
+        vehicle or technician was. A work order reads no other work order. #}
+    {{ raw_rows_to_stage('service_records', {'vehicle_id': 'vehicles', 'technician_id': 'technicians'}) }}
 ),
 
 latest_delivery as (
