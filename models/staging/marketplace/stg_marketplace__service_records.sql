@@ -38,8 +38,8 @@
 with
 
 source as (
-    {#- Incremental run (macros/staging/incremental_staging.sql): the work orders delivered since the watermark, or whose
-        vehicle or technician was. A work order reads no other work order. #}
+    {#- Incremental run (macros/staging/incremental_staging.sql): the work orders delivered since the watermark,
+        or whose vehicle or technician was. A work order reads no other work order. #}
     {{ raw_rows_to_stage('service_records', {'vehicle_id': 'vehicles', 'technician_id': 'technicians'}) }}
 ),
 
