@@ -1,8 +1,11 @@
 {#
     An override of dbt-postgres's own postgres__create_table_as, for every table of the project: a contracted
-    table without declared constraints is built with `create table as` instead of `create table; insert`,
-    because PostgreSQL never runs the SELECT of an INSERT in parallel (the package marts' jsonb would take one
-    core). The contract still asserts names and types first; declared constraints keep dbt's INSERT form.
+    table is built with `create table as` instead of `create table; insert`, because PostgreSQL never runs the
+    SELECT of an INSERT in parallel (the package marts' jsonb would take one core). The contract still asserts
+    names and types first. Declared not_null and check constraints are added after the rows by one
+    `alter table`, which PostgreSQL validates in one scan (2.0 s on the 3.6 GB listing mart at scale 0.1, where
+    seven not_null and accepted_values tests took 7.4 s of scans); the table keeps them, so every later insert
+    (an incremental run) is checked too. Any other constraint type keeps dbt's `create table; insert` form.
     It leans on dbt-postgres internals (this macro's signature; get_assert_columns_equivalent,
     get_table_columns_and_constraints, get_select_subquery, get_column_names):
     tests/python/test_adapter_override.py fails loudly when an upgrade changes them.
@@ -10,12 +13,31 @@
 {% macro postgres__create_table_as(temporary, relation, sql) -%}
     {%- set sql_header = config.get('sql_header', none) -%}
     {%- set enforced = config.get('contract').enforced and not temporary -%}
-    {%- set found = namespace(constraints=(model.get('constraints') or []) | length > 0) -%}
-    {%- for column in (model.get('columns') or {}).values() -%}
-        {%- if (column.get('constraints') or []) | length > 0 -%}
-            {%- set found.constraints = true -%}
-        {%- endif -%}
-    {%- endfor -%}
+    {%- set found = namespace(constraints=[], other=false) -%}
+    {%- if enforced -%}
+        {%- for constraint in model.get('constraints') or [] -%}
+            {%- if constraint.type == 'check' -%}
+                {%- do found.constraints.append(
+                    'add ' ~ ('constraint ' ~ constraint.name ~ ' ' if constraint.name else '')
+                    ~ 'check (' ~ constraint.expression ~ ')') -%}
+            {%- else -%}
+                {%- set found.other = true -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- for column in (model.get('columns') or {}).values() -%}
+            {%- for constraint in column.get('constraints') or [] -%}
+                {%- if constraint.type == 'not_null' -%}
+                    {%- do found.constraints.append('alter column ' ~ adapter.quote(column.name) ~ ' set not null') -%}
+                {%- elif constraint.type == 'check' -%}
+                    {%- do found.constraints.append(
+                        'add ' ~ ('constraint ' ~ constraint.name ~ ' ' if constraint.name else '')
+                        ~ 'check (' ~ constraint.expression ~ ')') -%}
+                {%- else -%}
+                    {%- set found.other = true -%}
+                {%- endif -%}
+            {%- endfor -%}
+        {%- endfor -%}
+    {%- endif -%}
 
     {{ sql_header if sql_header is not none }}
     {%- if enforced %}
@@ -26,7 +48,7 @@
     {%- elif config.get('unlogged', default=false) -%}
         unlogged
     {%- endif %} table {{ relation }}
-    {%- if enforced and found.constraints %}
+    {%- if found.other %}
         {{ get_table_columns_and_constraints() }};
     insert into {{ relation }} ({{ adapter.dispatch('get_column_names', 'dbt')() }}) (
         {{ get_select_subquery(sql) }}
@@ -35,6 +57,10 @@
     as (
         {{ get_select_subquery(sql) }}
     );
+    {%- if found.constraints %}
+    alter table {{ relation }}
+        {{ found.constraints | join(',\n        ') }};
+    {%- endif %}
     {%- else %}
     as (
         {{ sql }}

@@ -53,7 +53,11 @@
             {%- do targets[1].checks.append({'path': path, 'value': parts[0] ~ " -> '" ~ parts[1] ~ "'", 'spec': spec}) -%}
             {%- do targets[1].objects.setdefault(parts[0], []).append(parts[1]) -%}
         {%- else -%}
-            {%- do targets[0].checks.append({'path': path, 'value': column_name ~ " #> '{" ~ parts | join(',') ~ "}'", 'spec': spec}) -%}
+            {#- `->` per level, not `#>`: a text[] path is taken apart again for every row (0.32 against 0.19 s per
+                check over 1.85M packages). #}
+            {%- set value = namespace(sql=column_name) -%}
+            {%- for part in parts -%}{%- set value.sql = "(" ~ value.sql ~ " -> '" ~ part ~ "')" -%}{%- endfor -%}
+            {%- do targets[0].checks.append({'path': path, 'value': value.sql, 'spec': spec}) -%}
             {%- if parts | length > 1 -%}
                 {%- do targets[0].objects.setdefault(parts[0], []).append(parts[1]) -%}
             {%- endif -%}
@@ -92,10 +96,13 @@
                 null
             ], null) as violations
         from (
-            {#- A package over about 2 KB is stored compressed, and every path look-up would decompress it
-                again (80 of them per row): decompress it once, into a working copy. #}
+            {#- A package over about 2 KB is stored compressed, and every look-up would decompress it again
+                (30 of them per row): decompress it once, into a working copy. `'{}' || package` returns the
+                decompressed package itself (jsonb_concat's shortcut for an empty side; a package that is not an
+                object becomes an array and fails every check). `package - 'key'` re-encoded it instead, which
+                cost more than the checks: 15.8 s against 9.1 s for the listing mart's 1.85M packages. #}
             {%- if loop.first %}
-            select ({{ column_name }} - '__no_such_key__'::text) as {{ column_name }}
+            select ('{}'::jsonb || {{ column_name }}) as {{ column_name }}
             {%- else %}
             select {% for object in target.objects.keys() %}{{ object }}{{ ", " if not loop.last }}{% endfor %}
             {%- endif %}

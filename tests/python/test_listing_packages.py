@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+import psycopg
 import pytest
 import splits
 
@@ -85,3 +86,24 @@ def test_packages_are_compressed_with_lz4_where_the_server_has_it(db, built_proj
     compressed = {method: count for method, count in methods.items() if method != "none"}
     assert compressed, f"no package was large enough to be compressed: {methods}"
     assert set(compressed) == ({"lz4"} if has_lz4 else {"pglz"}), methods
+
+
+def test_package_spec_test_reports_each_planted_defect(built_project):
+    # The package_matches_spec test as dbt compiled it, run on the mart with five packages broken by hand inside
+    # a transaction that is rolled back: each defect must come out as its own violation.
+    mart = built_project.relation("listing_image_packages")
+    compiled = next((built_project.target_path / "compiled").rglob("package_matches_spec_listing_i*.sql"))
+    plants = {
+        "image_url: missing": "package - 'image_url'",
+        "image_context.width: string": "jsonb_set(package, '{image_context,width}', '\"wide\"')",
+        "(top level): undeclared keys debug": "package || '{\"debug\": 1}'",
+        "outcome: array": "jsonb_set(package, '{outcome}', '[]')",
+        "image_context: undeclared keys extra": "jsonb_set(package, '{image_context,extra}', '1')",
+    }
+    with psycopg.connect(built_project.dsn) as conn:
+        victims = [row[0] for row in conn.execute(f"select image_id from {mart} order by image_id limit 5")]
+        for image_id, change in zip(victims, plants.values(), strict=True):
+            conn.execute(f"update {mart} set package = {change} where image_id = %s", [image_id])
+        reported = dict(conn.execute(compiled.read_text()).fetchall())
+        conn.rollback()
+    assert reported == dict.fromkeys(plants, 1)

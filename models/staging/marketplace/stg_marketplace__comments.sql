@@ -79,7 +79,7 @@ renamed as (
         _loaded_at as loaded_at,
         delivery_count,
         dq_issues,
-        dq_evidence,
+        {{ dq_evidence_column(checks) }},
         {{ dq_has_blocking_issue('comments') }} as has_blocking_issue
     from checked
 )

@@ -50,7 +50,7 @@ renamed as (
         delivery_count,
         state_count,
         dq_issues,
-        dq_evidence,
+        {{ dq_evidence_column(checks) }},
         {{ dq_has_blocking_issue('users') }} as has_blocking_issue
     from checked
 )
