@@ -107,3 +107,21 @@ def test_package_spec_test_reports_each_planted_defect(built_project):
         reported = dict(conn.execute(compiled.read_text()).fetchall())
         conn.rollback()
     assert reported == dict.fromkeys(plants, 1)
+
+
+def test_unique_by_index_counts_duplicates_once_the_index_is_gone(built_project):
+    # The mart's image_id test passes on the unique index without reading the table; without that index it must
+    # count, so a duplicated image planted after dropping the index (rolled back) is reported.
+    mart = built_project.relation("listing_image_packages")
+    compiled_tests = built_project.target_path / "compiled"
+    compiled = next(compiled_tests.rglob("unique_by_index_listing_image_packages_image_id*.sql"))
+    with psycopg.connect(built_project.dsn) as conn:
+        assert conn.execute(compiled.read_text()).fetchall() == []
+        index = conn.execute(
+            "select indexrelid::regclass::text from pg_index where indrelid = %s::regclass and indisunique", [mart]
+        ).fetchone()[0]
+        conn.execute(f"drop index {index}")
+        conn.execute(f"insert into {mart} select * from {mart} order by image_id limit 1")
+        duplicated = conn.execute(compiled.read_text()).fetchall()
+        conn.rollback()
+    assert len(duplicated) == 1 and duplicated[0][1] == 2, duplicated

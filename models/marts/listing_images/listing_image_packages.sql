@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        indexes=[{'columns': ['listing_id']}],
+        indexes=[{'columns': ['listing_id']}, {'columns': ['image_id'], 'unique': True}],
         pre_hook=[
             "set local parallel_setup_cost = 0",
             "set local parallel_tuple_cost = 0",
