@@ -38,7 +38,7 @@ TEST_PSEUDONYM_KEY = f"pytest-{secrets.token_hex(16)}"
 
 def marketplace_tables() -> dict[str, tuple[str, str]]:
     """{raw table: (staging model, its key)} from the project's own YAML: the tables the sources declare, each
-    staged by stg_marketplace__<table>, keyed by the column with a unique test."""
+    staged by stg_marketplace__<table>, keyed by the column with a unique (or unique_by_index) test."""
     import yaml
 
     staging = ROOT / "models" / "staging" / "marketplace"
@@ -48,7 +48,8 @@ def marketplace_tables() -> dict[str, tuple[str, str]]:
     out = {}
     for table in tables:
         model = models[f"stg_marketplace__{table}"]
-        key = next(c["name"] for c in model["columns"] if "unique" in (c.get("data_tests") or []))
+        key = next(c["name"] for c in model["columns"]
+                   if any(test in ("unique", "unique_by_index") for test in c.get("data_tests") or []))
         out[table] = (model["name"], key)
     return out
 
