@@ -187,7 +187,15 @@ gallery_counts as (
             where images.uploaded_at > listings.started_at
             and (listings.ended_at is null or images.uploaded_at <= listings.ended_at)
         ) as photos_added_during_listing,
-        count(*) filter (where images.uploaded_at > listings.ended_at) as photos_uploaded_after_end
+        count(*) filter (where images.uploaded_at > listings.ended_at) as photos_uploaded_after_end,
+        {#- What the listing mart reads of each photo by the end, summed as int_listings_packaged's fingerprint
+            of the gallery: taken here, where the gallery is read anyway (a second pass over 1.9M photos there
+            cost 1.8 s). hash_record_extended hashes the values as they are, 6x faster than md5 of their text;
+            64 bits per row are plenty to see a change. #}
+        sum(hash_record_extended(row(
+            images.image_id, images.image_url, images.image_category, images.gallery_position,
+            images.width_px, images.height_px, images.uploaded_at
+        ), 0)) filter (where images.uploaded_at <= listings.ended_at) as gallery_hash_sum
     from listings
     inner join images
         on listings.listing_id = images.listing_id
@@ -258,6 +266,7 @@ final as (
         coalesce(gallery_counts.document_photo_count_at_start, 0)::integer as document_photo_count,
         coalesce(gallery_counts.photos_added_during_listing, 0)::integer as photos_added_during_listing,
         coalesce(gallery_counts.photos_uploaded_after_end, 0)::integer as photos_uploaded_after_end,
+        gallery_counts.gallery_hash_sum,
         case
             when service_records_delivered.first_performed_date < classified.started_at::date
                 then coalesce(service_history.service_records_before_start, 0)::integer

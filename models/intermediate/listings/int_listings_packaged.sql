@@ -28,27 +28,6 @@ labels as (
     select * from {{ ref('int_listings_labeled') }}
 ),
 
-gallery as (
-    {#- What the mart reads of each gallery photo, summed per listing as a fingerprint (order-free, so a hash
-        aggregate, no sort): the mart rebuilds a listing's rows when its package_fingerprint changes. #}
-    select
-        images.listing_id,
-        count(*) as image_count,
-        {#- hash_record_extended hashes the values as they are, 6x faster than md5 of their text
-            (2.5M images at scale 0.1: 1.3 s against 7.7 s); 64 bits per row are plenty to see a change. #}
-        sum(hash_record_extended(row(
-            images.image_id, images.image_url, images.image_category, images.gallery_position,
-            images.width_px, images.height_px, images.uploaded_at
-        ), 0)) as image_hash_sum
-    from {{ ref('stg_marketplace__vehicle_images') }} as images
-    inner join listings
-        on
-            images.listing_id = listings.listing_id
-            and images.uploaded_at <= listings.ended_at
-    where not images.has_blocking_issue
-    group by images.listing_id
-),
-
 name_rules as (
     {#- The versions of the seeded rules behind the vehicle's canonical names and the lot category. #}
     select
@@ -158,11 +137,15 @@ final as (
 fingerprinted as (
     select
         final.*,
-        md5(row(final.*)::text || ';' || coalesce(gallery.image_count, 0) || ';' || coalesce(gallery.image_hash_sum, 0))
-            as package_fingerprint
+        {#- The gallery's part: the clean photos uploaded by the end, counted and hashed in int_listings_enriched. #}
+        md5(
+            row(final.*)::text
+            || ';' || (listings.image_count + listings.photos_added_during_listing)
+            || ';' || coalesce(listings.gallery_hash_sum, 0)
+        ) as package_fingerprint
     from final
-    left join gallery
-        on final.listing_id = gallery.listing_id
+    inner join listings
+        on final.listing_id = listings.listing_id
 )
 
 select * from fingerprinted
