@@ -16,8 +16,21 @@
     {%- set enforced = config.get('contract').enforced and not temporary -%}
     {%- set found = namespace(constraints=[], other=false) -%}
     {%- if enforced -%}
+        {#- Model-level constraints (no column), then each column's. -#}
+        {%- set declared = [] -%}
         {%- for constraint in model.get('constraints') or [] -%}
-            {%- if constraint.type == 'check' -%}
+            {%- do declared.append({'constraint': constraint, 'column': none}) -%}
+        {%- endfor -%}
+        {%- for column in (model.get('columns') or {}).values() -%}
+            {%- for constraint in column.get('constraints') or [] -%}
+                {%- do declared.append({'constraint': constraint, 'column': column.name}) -%}
+            {%- endfor -%}
+        {%- endfor -%}
+        {%- for item in declared -%}
+            {%- set constraint = item.constraint -%}
+            {%- if constraint.type == 'not_null' and item.column -%}
+                {%- do found.constraints.append('alter column ' ~ adapter.quote(item.column) ~ ' set not null') -%}
+            {%- elif constraint.type == 'check' -%}
                 {%- do found.constraints.append(
                     'add ' ~ ('constraint ' ~ constraint.name ~ ' ' if constraint.name else '')
                     ~ 'check (' ~ constraint.expression ~ ')') -%}
@@ -25,20 +38,7 @@
                 {%- set found.other = true -%}
             {%- endif -%}
         {%- endfor -%}
-        {%- for column in (model.get('columns') or {}).values() -%}
-            {%- for constraint in column.get('constraints') or [] -%}
-                {%- if constraint.type == 'not_null' -%}
-                    {%- do found.constraints.append('alter column ' ~ adapter.quote(column.name) ~ ' set not null') -%}
-                {%- elif constraint.type == 'check' -%}
-                    {%- do found.constraints.append(
-                        'add ' ~ ('constraint ' ~ constraint.name ~ ' ' if constraint.name else '')
-                        ~ 'check (' ~ constraint.expression ~ ')') -%}
-                {%- else -%}
-                    {%- set found.other = true -%}
-                {%- endif -%}
-            {%- endfor -%}
-        {%- endfor -%}
-    {%- endif -%}
+    {%- endif %}
 
     {{ sql_header if sql_header is not none }}
     {%- if enforced %}
