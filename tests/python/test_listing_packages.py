@@ -92,7 +92,7 @@ def test_package_spec_test_reports_each_planted_defect(built_project):
     # The package_matches_spec test as dbt compiled it, run on the mart with five packages broken by hand inside
     # a transaction that is rolled back: each defect must come out as its own violation.
     mart = built_project.relation("listing_image_packages")
-    compiled = next((built_project.target_path / "compiled").rglob("package_matches_spec_listing_i*.sql"))
+    compiled = next((built_project.target_path / "compiled").rglob("all_listing_packages_match_spec.sql"))
     plants = {
         "image_url: missing": "package - 'image_url'",
         "image_context.width: string": "jsonb_set(package, '{image_context,width}', '\"wide\"')",
