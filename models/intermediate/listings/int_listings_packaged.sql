@@ -137,12 +137,9 @@ final as (
 fingerprinted as (
     select
         final.*,
-        {#- The gallery's part: the clean photos uploaded by the end, counted and hashed in int_listings_enriched. #}
-        md5(
-            row(final.*)::text
-            || ';' || (listings.image_count + listings.photos_added_during_listing)
-            || ';' || coalesce(listings.gallery_hash_sum, 0)
-        ) as package_fingerprint
+        {#- The sections (final.*, which count the photos too) and the gallery's hash sum from int_listings_enriched:
+            every clean photo uploaded by the end, as the mart reads it. #}
+        md5(row(final.*)::text || ';' || coalesce(listings.gallery_hash_sum, 0)) as package_fingerprint
     from final
     inner join listings
         on final.listing_id = listings.listing_id
