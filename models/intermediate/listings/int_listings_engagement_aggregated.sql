@@ -15,7 +15,9 @@
 
 with
 
-listings as (
+{#- Not materialized, so PostgreSQL keeps the statistics of the listings when it joins them to the comments and bids
+    (a materialized CTE has none: it hashed 777K comments to probe them with 12.7K listings). #}
+listings as not materialized (
     select * from {{ ref('int_listings_enriched') }}
 ),
 
