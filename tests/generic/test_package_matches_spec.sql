@@ -71,30 +71,41 @@
     with
 
     {% for target in targets %}
+    {#- Each rule: a condition that holds on an offending row, and the violation it names. #}
+    {%- set rules = [] -%}
+    {%- for check in target.checks -%}
+        {%- set allowed = "'" ~ check.spec.type ~ "'" ~ (", 'null'" if check.spec.nullable else "") -%}
+        {%- do rules.append({
+            'when': "coalesce(jsonb_typeof(" ~ check.value ~ "), 'missing') not in (" ~ allowed ~ ")",
+            'then': "'" ~ check.path ~ ": ' || coalesce(jsonb_typeof(" ~ check.value ~ "), 'missing')"}) -%}
+    {%- endfor -%}
+    {%- set on_packages = loop.first -%}
+    {%- for object, keys in target.objects.items() -%}
+        {%- if not on_packages %}{%- set value = object -%}
+        {%- elif object == '' %}{%- set value = column_name -%}
+        {%- else %}{%- set value = "(" ~ column_name ~ " -> '" ~ object ~ "')" %}{%- endif -%}
+        {%- set undeclared = value ~ " - array['" ~ (keys | join("', '")) ~ "']::text []" -%}
+        {%- do rules.append({
+            'when': "jsonb_typeof(" ~ value ~ ") = 'object' and " ~ undeclared ~ " <> '{}'::jsonb",
+            'then': "'" ~ (object or '(top level)') ~ ": undeclared keys ' || array_to_string(array(select jsonb_object_keys("
+                ~ undeclared ~ ")), ', ')"}) -%}
+    {%- endfor %}
     checked_{{ loop.index }} as (
+        {#- The array of violations is built only for a row that breaks a rule, not a 30-element array for each of
+            1.85M packages (8.5 s instead of 8.9-9.4 s for the listing mart; most of the rest is the look-ups). #}
         select
-            array_remove(array[
-            {%- for check in target.checks %}
-                case
-                    when coalesce(jsonb_typeof({{ check.value }}), 'missing')
-                        not in ('{{ check.spec.type }}'{% if check.spec.nullable %}, 'null'{% endif %})
-                        then '{{ check.path }}: ' || coalesce(jsonb_typeof({{ check.value }}), 'missing')
-                end,
-            {%- endfor %}
-            {%- set on_packages = loop.first %}
-            {%- for object, keys in target.objects.items() %}
-                {%- if not on_packages %}{%- set value = object %}
-                {%- elif object == '' %}{%- set value = column_name %}
-                {%- else %}{%- set value = "(" ~ column_name ~ " -> '" ~ object ~ "')" %}{%- endif %}
-                case
-                    when jsonb_typeof({{ value }}) = 'object'
-                        and {{ value }} - array[{% for key in keys %}'{{ key }}'{{ ", " if not loop.last }}{% endfor %}]::text [] <> '{}'::jsonb
-                        then '{{ object or "(top level)" }}: undeclared keys '
-                        || array_to_string(array(select jsonb_object_keys({{ value }} - array[{% for key in keys %}'{{ key }}'{{ ", " if not loop.last }}{% endfor %}]::text [])), ', ')
-                end,
-            {%- endfor %}
-                null
-            ], null) as violations
+            case
+                when
+                {%- for rule in rules %}
+                    ({{ rule.when }}){{ " or" if not loop.last }}
+                {%- endfor %}
+                    then array_remove(array[
+                    {%- for rule in rules %}
+                        case when {{ rule.when }} then {{ rule.then }} end,
+                    {%- endfor %}
+                        null
+                    ], null)
+            end as violations
         from (
             {#- A package over about 2 KB is stored compressed, and every look-up would decompress it again
                 (30 of them per row): decompress it once, into a working copy. `'{}' || package` returns the
