@@ -1,6 +1,8 @@
-"""make bench rewrites BENCHMARKS.md but keeps the section measured by hand below its marker."""
+"""make bench's report keeps its hand-measured section and shows what each whole build wrote to disk."""
 
 from __future__ import annotations
+
+import argparse
 
 from bench import run as bench
 
@@ -23,3 +25,33 @@ def test_first_report_has_no_kept_section(tmp_path):
     report = tmp_path / "BENCHMARKS.md"
     bench.write_report(report, "# first run")
     assert report.read_text() == "# first run\n"
+
+
+def test_disk_bytes_written_counts_each_disk_once(tmp_path):
+    # a disk (with a hardware `device` link), its partition, a loop and a device-mapper device over it
+    for name, has_device in [("vda", True), ("loop0", False), ("dm-0", False)]:
+        (tmp_path / name).mkdir()
+        if has_device:
+            (tmp_path / name / "device").mkdir()
+    diskstats = "\n".join([
+        " 253       0 vda 100 0 0 0 50 0 2000 0 0 0 0",
+        " 253       1 vda1 90 0 0 0 40 0 1900 0 0 0 0",
+        "   7       0 loop0 1 0 0 0 1 0 700 0 0 0 0",
+        " 252       0 dm-0 1 0 0 0 1 0 1800 0 0 0 0",
+    ])
+    assert bench.disk_bytes_written(diskstats, tmp_path) == 512 * 2000
+    assert bench.disk_bytes_written("", tmp_path) is None
+
+
+def test_whole_build_table_shows_the_bytes_written_or_unknown():
+    def build(seconds, written):
+        return {"seconds": seconds, "exit_code": 0, "statuses": {"pass": 3}, "bytes_written": written}
+
+    results = {"when": "today", "machine": "a test", "whole_build": {
+        "revision": "abc1234",
+        "current": [build(80.0, 12.9e9), build(82.0, 9.9e9)],
+        "baseline": [build(90.0, 5.9e9), build(91.0, None), build(92.0, 6.0e9)],
+    }}
+    text = bench.render(results, argparse.Namespace(scale=0.1, repeats=3))
+    assert "| this checkout | 81.0 (min 80.0, max 82.0) | 11.4 (min 9.9, max 12.9) | pass 3 |" in text
+    assert "| abc1234 on the same raw tables | 91.0 (min 90.0, max 92.0) | unknown | pass 3 |" in text
