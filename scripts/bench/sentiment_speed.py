@@ -62,6 +62,9 @@ def compiled_select(schema: str) -> tuple[str, list[str]]:
             result = dbtRunner().invoke(
                 [
                     "compile",
+                    # the model is incremental: without this, a built schema compiles the select that scores only
+                    # the comments delivered since its last run (none), not every clean comment
+                    "--full-refresh",
                     "--select",
                     MODEL,
                     "--quiet",
