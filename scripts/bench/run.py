@@ -261,7 +261,7 @@ def bench_sentiment(args, results: dict) -> None:
         bodies = [r[0] for r in conn.execute(
             f"select body from {SCHEMA}_staging.stg_marketplace__comments order by comment_id limit 20000")]
     for _ in range(args.repeats):
-        # --full-refresh: the scorer is incremental and would otherwise score no comment at all
+        # --full-refresh: the scorer is incremental and would otherwise score only the latest delivery's comments
         seconds = model_seconds(run_dbt(["run", "--select", "int_comments_sentiment_scored", "--full-refresh"]))[
             "int_comments_sentiment_scored"]
         sql_rates.append(comments / seconds)

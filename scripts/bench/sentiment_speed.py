@@ -63,7 +63,7 @@ def compiled_select(schema: str) -> tuple[str, list[str]]:
                 [
                     "compile",
                     # the model is incremental: without this, a built schema compiles the select that scores only
-                    # the comments delivered since its last run (none), not every clean comment
+                    # the comments of the latest delivery and those not yet scored, not every clean comment
                     "--full-refresh",
                     "--select",
                     MODEL,
