@@ -16,6 +16,28 @@ stg_marketplace__comments as (
     select * from {{ ref('stg_marketplace__comments') }}
 ),
 
+{% if is_incremental() %}
+    {#- The comments to score, found once (a few thousand a day): as a filter inside clean_comments, the OR of the
+        two conditions was evaluated for all 777K comments in each of the two branches (1.3 of the model's 1.7 s
+        at scale 0.1); here each condition is its own scan, the second an anti-join. #}
+    comments_to_score as materialized (
+        select staged.comment_id
+        from {{ ref('stg_marketplace__comments') }} as staged
+        where
+            not staged.has_blocking_issue
+            and staged.loaded_at >= (select max(scored.loaded_at) from {{ this }} as scored)
+        union
+        select staged.comment_id
+        from {{ ref('stg_marketplace__comments') }} as staged
+        where
+            not staged.has_blocking_issue
+            and not exists (
+                select 1 from {{ this }} as scored
+                where scored.comment_id = staged.comment_id
+            )
+    ),
+{% endif %}
+
 -- not materialized: each parallel branch of the scorer reads it (see macros/sentiment/score_comment_sentiment.sql)
 clean_comments as not materialized (
     select
@@ -27,13 +49,7 @@ clean_comments as not materialized (
     where
         not stg_marketplace__comments.has_blocking_issue
         {%- if is_incremental() %}
-            and (
-                stg_marketplace__comments.loaded_at >= (select max(scored.loaded_at) from {{ this }} as scored)
-                or not exists (
-                    select 1 from {{ this }} as scored
-                    where scored.comment_id = stg_marketplace__comments.comment_id
-                )
-            )
+            and stg_marketplace__comments.comment_id in (select comments_to_score.comment_id from comments_to_score)
         {%- endif %}
 ),
 
