@@ -100,6 +100,22 @@ def _drop_database(name: str, warehouse_env: dict[str, str]) -> None:
         admin.execute(f'drop database if exists "{name}" with (force)')
 
 
+def build_altered_marketplace(name: str, schema: str, warehouse_env, alter, dbt_args: list[str], seed: int):
+    """A tiny generated marketplace in database `name`, its raw tables changed by `alter(conn)`, then built with
+    `dbt_args` into `schema`. Returns the dsn and dbt's result; the caller drops the database (_drop_database)."""
+    import generate_marketplace
+
+    dsn = _recreate_database(name, warehouse_env)
+    generate_marketplace.generate(dsn, scale=0.001, seed=seed, dirty_rate=0.03, schema="raw")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        alter(conn)
+    from cli_common import environment_set
+
+    with environment_set(PGDATABASE=name, DBT_SCHEMA=schema):
+        result = run_dbt(dbt_args, ROOT / "target" / f"pytest_{schema}")
+    return dsn, result
+
+
 @pytest.fixture
 def scratch_dsn(warehouse_env):
     """A fresh, empty database for one test, dropped afterwards."""

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from cli_common import environment_set
-from conftest import ROOT, _drop_database, _recreate_database, run_dbt
+from conftest import _drop_database, build_altered_marketplace
 
 DATABASE = "contextpack_blocked_share"
 SCHEMA = "blocked"
@@ -23,14 +22,13 @@ def check_result(result):
     return matches[0]
 
 
-@pytest.fixture(scope="module")
-def no_vehicles_build(warehouse_env):
-    import generate_marketplace
+def remove_every_vehicle(conn) -> None:
+    conn.execute("truncate raw.vehicles")
 
-    dsn = _recreate_database(DATABASE, warehouse_env)
-    generate_marketplace.generate(dsn, scale=0.001, seed=78, dirty_rate=0.02, schema="raw")
+
+def tables_referencing_vehicles(dsn: str) -> list[str]:
+    """The non-empty raw tables (not the generator's own _truth tables) with a vehicle_id column."""
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("truncate raw.vehicles")
         referencing = [
             table
             for (table,) in conn.execute(
@@ -39,12 +37,15 @@ def no_vehicles_build(warehouse_env):
                 " order by table_name"
             )
         ]
-        expected = [t for t in referencing if conn.execute(f"select count(*) from raw.{t}").fetchone()[0] > 0]
-    with environment_set(PGDATABASE=DATABASE, DBT_SCHEMA=SCHEMA):
-        # cautious: only the tests of the selected models, not those that also read the person marts
-        selection = ["--select", f"+{CHECK}", "--indirect-selection", "cautious"]
-        result = run_dbt(["build", "--quiet", *selection], ROOT / "target" / "pytest_blocked_share")
-    yield result, expected
+        return [t for t in referencing if conn.execute(f"select count(*) from raw.{t}").fetchone()[0] > 0]
+
+
+@pytest.fixture(scope="module")
+def no_vehicles_build(warehouse_env):
+    # cautious: only the tests of the selected models, not those that also read the person marts
+    dbt_args = ["build", "--quiet", "--select", f"+{CHECK}", "--indirect-selection", "cautious"]
+    dsn, result = build_altered_marketplace(DATABASE, SCHEMA, warehouse_env, remove_every_vehicle, dbt_args, seed=78)
+    yield result, tables_referencing_vehicles(dsn)
     _drop_database(DATABASE, warehouse_env)
 
 

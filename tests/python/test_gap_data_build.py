@@ -10,27 +10,25 @@ import json
 
 import psycopg
 import pytest
-from cli_common import environment_set
-from conftest import ROOT, _drop_database, _recreate_database, run_dbt
+from conftest import _drop_database, build_altered_marketplace
 
 GAP_DATABASE = "contextpack_gaps"
 GAP_SCHEMA = "gaps"
 
 
+def leave_gaps(conn) -> None:
+    conn.execute("truncate raw.comments, raw.technicians, raw.service_records")
+    conn.execute("update raw.vehicle_images set category = null")
+    sold = [row[0] for row in conn.execute("select id from raw.bat_listings where status = 'sold' order by id")]
+    conn.execute("update raw.bat_listings set sale_price = 300, high_bid = 250 where id = %s", (sold[0],))
+    conn.execute("update raw.bat_listings set sale_price = 3400000, high_bid = 3100000 where id = %s", (sold[1],))
+
+
 @pytest.fixture(scope="module")
 def gap_build(warehouse_env):
-    import generate_marketplace
-
-    dsn = _recreate_database(GAP_DATABASE, warehouse_env)
-    generate_marketplace.generate(dsn, scale=0.001, seed=77, dirty_rate=0.03, schema="raw")
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("truncate raw.comments, raw.technicians, raw.service_records")
-        conn.execute("update raw.vehicle_images set category = null")
-        sold = [row[0] for row in conn.execute("select id from raw.bat_listings where status = 'sold' order by id")]
-        conn.execute("update raw.bat_listings set sale_price = 300, high_bid = 250 where id = %s", (sold[0],))
-        conn.execute("update raw.bat_listings set sale_price = 3400000, high_bid = 3100000 where id = %s", (sold[1],))
-    with environment_set(PGDATABASE=GAP_DATABASE, DBT_SCHEMA=GAP_SCHEMA):
-        result = run_dbt(["build", "--quiet"], ROOT / "target" / "pytest_gaps")
+    dsn, result = build_altered_marketplace(
+        GAP_DATABASE, GAP_SCHEMA, warehouse_env, leave_gaps, ["build", "--quiet"], seed=77
+    )
     conn = psycopg.connect(dsn, autocommit=True)
     yield result, conn
     conn.close()
