@@ -5,7 +5,9 @@ incrementally after each append, then build the same raw data with --full-refres
 a checksum of every model and seed. The second append is checked (from the raw tables) to hold what makes an
 incremental build hard: re-delivered parents (listings, vehicles) and late streamed rows; on top of it the test
 re-delivers by hand what a sample this small seldom holds: an image that takes another image's URL, a bid with a
-new amount, a comment with a new body and a listing that becomes blocked (its packages must go).
+new amount, a comment with a new body and a listing that becomes blocked (its packages must go); and a comment
+that arrives before its listing (an orphan, blocked) and heals when the listing arrives an append later, without
+being delivered again, so only the scorer's search for clean comments not yet scored can find it.
 Along the way: packages built earlier never change split, the runs were incremental (they inserted only a part of
 each incremental model), and the quarantine still reconciles with the raw tables.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -141,6 +144,37 @@ def redeliver(conn, table: str, key, changes: dict, loaded_at) -> None:
     conn.execute("drop table redelivery")
 
 
+def plant_orphan_comment(conn, loaded_at) -> dict:
+    """A copy of a clean comment under a new id, on a listing id nothing has delivered yet, loaded at `loaded_at`.
+    Real platforms send a child before its parent; the generator never does."""
+    scored = f"{INCREMENTAL_SCHEMA}_intermediate.int_comments_sentiment_scored"
+    comment, listing = conn.execute(
+        f"select comment_id, listing_id from {scored} order by comment_id limit 1"
+    ).fetchone()
+    new_comment = conn.execute("select max(id) + 1 from raw.comments").fetchone()[0]
+    new_listing = conn.execute("select max(id) + 1000 from raw.bat_listings").fetchone()[0]
+    conn.execute(
+        "create temp table orphan as select * from raw.comments where id = %s order by _loaded_at desc limit 1",
+        [comment],
+    )
+    conn.execute("update orphan set id = %s, listing_id = %s, _loaded_at = %s", [new_comment, new_listing, loaded_at])
+    conn.execute("insert into raw.comments select * from orphan")
+    conn.execute("drop table orphan")
+    return {"comment": new_comment, "listing": new_listing, "copied_listing": listing, "loaded_at": loaded_at}
+
+
+def deliver_missing_listing(conn, orphan: dict, loaded_at) -> None:
+    """The orphan comment's listing arrives: the latest row of the listing its comment was copied from, new id."""
+    conn.execute(
+        "create temp table late_listing as select * from raw.bat_listings where id = %s"
+        " order by _loaded_at desc limit 1",
+        [orphan["copied_listing"]],
+    )
+    conn.execute("update late_listing set id = %s, _loaded_at = %s", [orphan["listing"], loaded_at])
+    conn.execute("insert into raw.bat_listings select * from late_listing")
+    conn.execute("drop table late_listing")
+
+
 def redeliver_by_hand(conn, loaded_at) -> dict:
     """Re-deliveries that reach across rows, in the latest batch; what each should do to the packages."""
     mart = f"{INCREMENTAL_SCHEMA}.listing_image_packages"
@@ -211,17 +245,31 @@ def test_incremental_build_equals_a_full_refresh(incremental_env, monkeypatch):
     for step, days in enumerate(APPEND_DAYS):
         since = latest_batch(conn)
         append(dsn, days)
+        if step == 0:
+            # an hour before the append's last batch of comments: older than the comments that batch gets scored with
+            last_comments = conn.execute("select max(_loaded_at) from raw.comments").fetchone()[0]
+            orphan = plant_orphan_comment(conn, last_comments - timedelta(hours=1))
         if step == len(APPEND_DAYS) - 1:
             redelivered = {t: redelivered_rows(conn, t, since) for t in ("bat_listings", "vehicles")}
             late = {t: late_rows(conn, t, since) for t in STREAMED_EVENT_COLUMNS}
             assert all(redelivered.values()), f"the last append re-delivers too few parents: {redelivered}"
             assert sum(late.values()) > 0, f"the last append holds no late rows: {late}"
             expected = redeliver_by_hand(conn, latest_batch(conn))
+            deliver_missing_listing(conn, orphan, latest_batch(conn))
         totals = {m: conn.execute(f"select count(*) from {relations(INCREMENTAL_SCHEMA)[m]}").fetchone()[0]
                   for m in INCREMENTAL_MODELS}
         inserted = inserted_rows(dbt(monkeypatch, INCREMENTAL_SCHEMA, "run"))
         partial = {m: (inserted[m], totals[m]) for m in INCREMENTAL_MODELS if 0 <= inserted[m] < totals[m]}
         assert len(partial) == len(INCREMENTAL_MODELS), f"not every model ran incrementally: {inserted} of {totals}"
+        if step == 0:
+            # the premise: the orphan is blocked, and the scorer's watermark has passed its load time
+            scored = f"{INCREMENTAL_SCHEMA}_intermediate.int_comments_sentiment_scored"
+            blocked, watermark = conn.execute(
+                f"select (select has_blocking_issue from {INCREMENTAL_SCHEMA}_staging.stg_marketplace__comments"
+                f" where comment_id = %s), (select max(loaded_at) from {scored})",
+                [orphan["comment"]],
+            ).fetchone()
+            assert blocked and watermark > orphan["loaded_at"], (blocked, watermark, orphan)
         now = splits(conn)
         moved = {image: (split, now[image]) for image, split in splits_before.items() if now.get(image, split) != split}
         assert not moved, f"{len(moved)} packages moved split after append {step + 1}, e.g. {list(moved.items())[:3]}"
@@ -238,6 +286,11 @@ def test_incremental_build_equals_a_full_refresh(incremental_env, monkeypatch):
         [expected["rescored_comment"]],
     ).fetchone()
     assert rescored and rescored[0] < 0, f"the re-delivered negative comment kept its old score: {rescored}"
+    healed = conn.execute(
+        f"select count(*) from {INCREMENTAL_SCHEMA}_intermediate.int_comments_sentiment_scored where comment_id = %s",
+        [orphan["comment"]],
+    ).fetchone()[0]
+    assert healed == 1, "a comment whose listing arrived after it was never scored"
     assert_reconciles(conn)
 
     dbt(monkeypatch, FULL_SCHEMA, "seed")
