@@ -202,9 +202,9 @@ def _timed_build(project: Path, schema: str, target: Path) -> dict:
     import subprocess
 
     _drop_schemas(schema)
-    # Start each build with no dirty pages left by the one before: a build wrote 9.9-14.7 GB to disk at scale 0.1
-    # (its tables, sort spills, and the pages its first readers dirty by setting hint bits), and on a disk of
-    # 150-400 MB/s the next build's writes waited behind them (the listing mart's create: 13-61 s).
+    # Start each build with no dirty pages left by the one before: a build wrote 9.9-14.9 GB to disk at scale 0.1
+    # (its tables, and the pages its first readers dirty by setting hint bits), and on a disk of 150-400 MB/s the
+    # next build's writes waited behind them (the listing mart's create: 13-61 s).
     _flush_writes()
     written_before = disk_bytes_written()
     dbt = Path(sys.executable).parent / "dbt"

@@ -192,8 +192,8 @@ gallery_counts as (
         count(*) filter (where images.uploaded_at > listings.ended_at) as photos_uploaded_after_end,
         {#- What the listing mart reads of each photo by the end, summed as int_listings_packaged's fingerprint
             of the gallery: taken here, where the gallery is read anyway (a second pass over the 1.9M photos
-            there took 0.6-0.7 s on its own at scale 0.1). hash_record_extended hashes the values as they are, 6x faster than md5 of their text;
-            64 bits per row are plenty to see a change. #}
+            there took 0.6-0.7 s on its own at scale 0.1). hash_record_extended hashes the values as they are,
+            6x faster than md5 of their text; 64 bits per row are plenty to see a change. #}
         sum(hash_record_extended(row(
             images.image_id, images.image_url, images.image_category, images.gallery_position,
             images.width_px, images.height_px, images.uploaded_at
