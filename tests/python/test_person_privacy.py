@@ -139,6 +139,40 @@ def test_identifiers_are_keyed_pseudonyms_in_their_own_domains(packages, db, bui
     assert not owner_vehicles & technician_vehicles
 
 
+def test_photo_urls_resolve_exactly_the_photos_packages_show(packages, db, built_project):
+    """The restricted pseudonymous_photo_urls holds one row per image key a person package shows, and nothing
+    more (each extra row is a URL leading to an uploader that no package needs): keys recomputed here from the
+    raw image ids, URLs read from the raw table's latest delivery of each image."""
+    key = built_project.pseudonym_key
+    latest_urls: dict[str, set[str]] = {}
+    for image_id, url in db.execute(
+        "select id::text, btrim(image_url) from raw.vehicle_images"
+        " where (id, _loaded_at) in (select id, max(_loaded_at) from raw.vehicle_images group by id)"
+    ):
+        latest_urls.setdefault(image_id, set()).add(url)
+    expected: dict[str, tuple[str, set[str]]] = {}
+    for mart, domain in (("owner_profile_packages", "owner_package_image"),
+                         ("technician_work_packages", "technician_package_image")):
+        image_by_key = {hmac_pseudonym(key, domain, image_id): image_id for image_id in latest_urls}
+        for _, _, package in packages[mart]:
+            for path, value in walk(package):
+                if path[-1] == "image_key":
+                    assert value in image_by_key, f"{mart} {path}: {value[:8]} is no image's key of {domain}"
+                    expected[value] = (domain, latest_urls[image_by_key[value]])
+    assert expected, "the sample's person packages show no photo"
+    resolved = {
+        image_key: (domain, url)
+        for image_key, domain, url in db.execute(
+            f"select image_key, key_domain, image_url from {built_project.relation('pseudonymous_photo_urls')}"
+        )
+    }
+    extra, missing = resolved.keys() - expected.keys(), expected.keys() - resolved.keys()
+    assert not extra, f"{len(extra)} of {len(resolved)} URLs are of photos no package shows"
+    assert not missing, f"{len(missing)} of {len(expected)} shown photos have no URL"
+    wrong = [k for k, (domain, url) in resolved.items() if domain != expected[k][0] or url not in expected[k][1]]
+    assert not wrong, f"{len(wrong)} keys resolve to another domain or URL than the raw image's"
+
+
 def test_linkage_attack_singles_out_few_people(packages, db):
     """Join each package's identifiers and dates to the raw tables: fewer than 5% of people singled out."""
     guesses = attacker_dictionary(db)

@@ -114,7 +114,7 @@ work_history as (
             order by recency_rank
         ) as orders
     from orders
-    where recency_rank <= {{ var('technician_work_history_limit') }}
+    where is_in_work_history
     group by technician_id
 ),
 

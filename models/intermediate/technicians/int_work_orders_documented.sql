@@ -161,7 +161,7 @@ comebacks as (
         on orders.work_order_id = next_same_category_visits.work_order_id
 ),
 
-final as (
+documented as (
     select
         orders.*,
         case
@@ -195,6 +195,14 @@ final as (
         on orders.work_order_id = comebacks.work_order_id
     left join photos_per_order
         on orders.work_order_id = photos_per_order.work_order_id
+),
+
+final as (
+    {#- The package's bounded work history: the only orders (and photos) a technician package shows. #}
+    select
+        documented.*,
+        documented.recency_rank <= {{ var('technician_work_history_limit') }} as is_in_work_history
+    from documented
 )
 
 select * from final

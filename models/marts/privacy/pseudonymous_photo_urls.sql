@@ -27,6 +27,8 @@ shown_photos as (
         'technician_package_image'::text as key_domain
     from {{ ref('int_work_orders_documented') }} as orders
     cross join lateral unnest(orders.photo_image_ids) as photo (image_id)
+    {#- A technician package shows its bounded work history only: the photos of older orders get no URL. #}
+    where orders.is_in_work_history
 ),
 
 final as (
