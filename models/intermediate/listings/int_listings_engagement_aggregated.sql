@@ -11,6 +11,10 @@
     of which arrived, a platform without counters). *_coverage says how much of what the counter
     announces arrived (in-window rows delivered / counter; null without a counter). Only this
     listing's own rows decide, so rows that arrive later for other listings change nothing.
+    The early counts have only the early window's own evidence: they are known when a row of that kind
+    from the window arrived, and null otherwise. Whether later rows arrived, and the end-of-auction
+    counters, are not known after 24 hours; letting them decide between 0 and null told the outcome (a
+    counter ending at 0 meant no bid at all, so no sale).
 #}
 
 with
@@ -126,15 +130,18 @@ final as (
         evidence.bids_are_known,
         evidence.comment_coverage,
         evidence.bid_coverage,
-        {%- for column in ['comment_count', 'question_count', 'seller_response_count', 'post_end_comment_count',
-                          'early_comment_count', 'early_question_count', 'early_seller_response_count'] %}
+        {%- for column in ['comment_count', 'question_count', 'seller_response_count', 'post_end_comment_count'] %}
             case when evidence.comments_are_known then coalesce(comment_counts.{{ column }}, 0) end::integer
+                as {{ column }},
+        {%- endfor %}
+        {%- for column in ['early_comment_count', 'early_question_count', 'early_seller_response_count'] %}
+            case when comment_counts.early_comment_count > 0 then comment_counts.{{ column }} end::integer
                 as {{ column }},
         {%- endfor %}
         round(comment_counts.avg_comment_sentiment::numeric, 4) as avg_comment_sentiment,
         round(comment_counts.early_avg_comment_sentiment::numeric, 4) as early_avg_comment_sentiment,
         case when evidence.bids_are_known then coalesce(bid_counts.bid_count, 0) end::integer as bid_count,
-        case when evidence.bids_are_known then coalesce(bid_counts.early_bid_count, 0) end::integer as early_bid_count,
+        case when bid_counts.early_bid_count > 0 then bid_counts.early_bid_count end::integer as early_bid_count,
         bid_counts.max_bid_amount,
         bid_counts.early_high_bid
     from listings
