@@ -2,10 +2,11 @@
     One row per clean work order done by a clean technician, with how it was documented: its photos
     (count, a bounded list of the first `technician_photos_per_order_limit` by gallery position), whether
     the photos form a before/after pair (at least two photos whose capture times span at least
-    `before_after_min_span_hours`: taken at the start and the end of the job), the description's length
+    `before_after_min_span_hours`: taken at the start and the end of the job; unknown when capture times
+    are missing and the known ones do not span it), the description's length
     (never its text), whether the mileage was recorded, and the vehicle worked on. `recency_rank` 1 is the
     technician's latest order; `is_comeback_source` marks an order whose vehicle came back for the same
-    category within `comeback_max_days` (to any technician: the job did not hold).
+    category within `comeback_max_days` to a technician, any technician (the job did not hold).
     As of the package cutoff: orders performed by it, photos uploaded by it, the technician's state at
     it, and a comeback only when the return falls by the cutoff; an order whose comeback window is
     still open at the cutoff is undecided (null), not "held". The vehicle is described as it was when
@@ -23,12 +24,12 @@ cutoff as (
 ),
 
 service_records as (
-    select stg_marketplace__service_records.*
-    from {{ ref('stg_marketplace__service_records') }}
+    select staged_records.*
+    from {{ ref('stg_marketplace__service_records') }} as staged_records
     cross join cutoff
     where
-        not stg_marketplace__service_records.has_blocking_issue
-        and stg_marketplace__service_records.performed_date <= cutoff.cutoff_date
+        not staged_records.has_blocking_issue
+        and staged_records.performed_date <= cutoff.cutoff_date
 ),
 
 technicians as (
@@ -62,6 +63,7 @@ photos_per_order as (
     select
         work_order_id,
         count(*) as photo_count,
+        count(taken_at) as dated_photo_count,
         extract(epoch from max(taken_at) - min(taken_at)) / 3600.0 as photo_span_hours,
         jsonb_agg(
             jsonb_build_object(
@@ -130,7 +132,8 @@ orders as (
 ),
 
 next_same_category_visits as (
-    {#- The same vehicle's next clean order of the same category, by anyone (one window pass, linear). #}
+    {#- The same vehicle's next clean order of the same category at a technician, any technician (one window
+        pass, linear). Work its owner did without a technician is not a return: it says nothing of the job. #}
     select
         work_order_id,
         lead(performed_date) over (
@@ -138,6 +141,7 @@ next_same_category_visits as (
             order by performed_date asc, work_order_id asc
         ) as next_same_category_date
     from service_records
+    where technician_id is not null
 ),
 
 comebacks as (
@@ -173,12 +177,16 @@ documented as (
         end as cost_band,
         orders.description_length > 0 as has_description,
         coalesce(photos_per_order.photo_count, 0) as photo_count,
-        coalesce(
-            photos_per_order.photo_count >= 2
-            and photos_per_order.photo_span_hours
-            >= {{ rule_parameter('documentation_consistency', 'before_after_min_span_hours') }},
-            false
-        ) as has_before_after_pair,
+        case
+            when coalesce(photos_per_order.photo_count, 0) < 2 then false
+            when
+                photos_per_order.photo_span_hours
+                >= {{ rule_parameter('documentation_consistency', 'before_after_min_span_hours') }}
+                then true
+            {#- Every capture time known and too close together: no pair. A photo without one could widen the
+                span, so with one missing the pair is unknown (null), never a confident no. #}
+            when photos_per_order.dated_photo_count = photos_per_order.photo_count then false
+        end as has_before_after_pair,
         coalesce(photos_per_order.photos, '[]'::jsonb) as photos,
         coalesce(photos_per_order.photo_image_ids, array[]::uuid[]) as photo_image_ids,
         comebacks.is_comeback_source,
