@@ -43,8 +43,10 @@ per_owner as (
         round(
             (percentile_cont(0.5) within group (order by holding_years) filter (where not is_held_now))::numeric, 4
         ) as median_completed_holding_years,
+        {#- Over the completed holdings whose length is known: one with an unknown start is no evidence of a flip
+            or of none (is_flipped null). #}
         round(
-            (count(*) filter (where is_flipped))::numeric / nullif(count(*) filter (where not is_held_now), 0), 4
+            (count(*) filter (where is_flipped))::numeric / nullif(count(is_flipped) filter (where not is_held_now), 0), 4
         ) as flipped_share,
         count(resale_margin) as margin_count,
         round((percentile_cont(0.5) within group (order by resale_margin))::numeric, 4) as median_resale_margin,
