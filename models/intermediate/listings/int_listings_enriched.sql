@@ -11,7 +11,8 @@
       perturbation) must not rewrite a past package; never its mileage, colour or grade;
     - mileage falls back to the best evidence before the start: the listing's own text (a mileage in
       the title or an odometer statement in the description), then the latest service record
-      before the start; mileage_source says which (seeds/name_patterns.csv holds the patterns);
+      before the start; mileage_source says which (seeds/name_patterns.csv holds the patterns); a listing
+      that says the true mileage is unknown (TMU) has no mileage from any of them;
     - photos count at the start only when uploaded by then; photos added during the auction are
       counted apart; photos uploaded after the end are left out (and flagged in staging).
     Unknown is not zero: a description that was not delivered leaves its facts null, and so does a
@@ -250,16 +251,19 @@ final as (
         classified.vehicle_transmission_family as transmission_family,
         classified.color,
         classified.condition_rating,
+        {#- A listing that says the true mileage is unknown (TMU) makes every odometer reading of the car unknown:
+            the vehicle record's, its own text's and the service records'. #}
         case
+            when listing_text_mileage.says_mileage_unknown then null
             when classified.state_mileage is not null then classified.state_mileage
-            when listing_text_mileage.mileage_parts is not null and not listing_text_mileage.says_mileage_unknown
+            when listing_text_mileage.mileage_parts is not null
                 then {{ mileage_in_miles('listing_text_mileage.mileage_parts') }}
             else service_mileage_before_start.mileage_at_service
         end as mileage,
         case
+            when listing_text_mileage.says_mileage_unknown then null
             when classified.state_mileage is not null then 'vehicle_record'
-            when listing_text_mileage.mileage_parts is not null and not listing_text_mileage.says_mileage_unknown
-                then 'listing_text'
+            when listing_text_mileage.mileage_parts is not null then 'listing_text'
             when service_mileage_before_start.mileage_at_service is not null then 'service_record'
         end as mileage_source,
         classified.lot_category,

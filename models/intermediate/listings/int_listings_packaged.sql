@@ -29,7 +29,8 @@ labels as (
 ),
 
 name_rules as (
-    {#- The versions of the seeded rules behind the vehicle's canonical names and the lot category. #}
+    {#- The versions of the seeded rules behind the vehicle's canonical names, the lot category, the transmission
+        family, the platform and the description's signals (has_service_records, has_documentation). #}
     select
         (select 'lot_keywords@' || max(rule_version) from {{ ref('lot_keywords') }})
         || '+make_aliases@' || (select max(rule_version) from {{ ref('make_aliases') }}) as lot_category_rule_version,
@@ -37,8 +38,14 @@ name_rules as (
         || '+model_aliases@' || (select max(rule_version) from {{ ref('model_aliases') }})
         || '+canonical_models@' || (select max(rule_version) from {{ ref('canonical_models') }})
         || '+name_patterns@' || (select max(rule_version) from {{ ref('name_patterns') }}) as vehicle_names_rule_version,
-        'mileage_as_of_start+name_patterns@' || (select max(rule_version) from {{ ref('name_patterns') }})
-            as mileage_rule_version
+        {#- mileage_as_of_start@2: a listing that says TMU has no mileage from any source (1: not from its text). #}
+        'mileage_as_of_start@2+name_patterns@' || (select max(rule_version) from {{ ref('name_patterns') }})
+            as mileage_rule_version,
+        'transmission_families@' || (select max(rule_version) from {{ ref('transmission_families') }})
+            as transmission_rule_version,
+        'platforms@' || (select max(rule_version) from {{ ref('platforms') }}) as platform_rule_version,
+        'description_signals@' || (select max(rule_version) from {{ ref('description_signals') }})
+            as description_signals_rule_version
 ),
 
 final as (
@@ -117,6 +124,9 @@ final as (
             'lot_category', name_rules.lot_category_rule_version,
             'vehicle_names', name_rules.vehicle_names_rule_version,
             'mileage', name_rules.mileage_rule_version,
+            'transmission', name_rules.transmission_rule_version,
+            'platform', name_rules.platform_rule_version,
+            'description_signals', name_rules.description_signals_rule_version,
             'split', 'grouped_md5_bucket@1'
         ) as rule_versions,
         jsonb_build_object(
