@@ -48,6 +48,21 @@ description_signals as (
     select * from {{ ref('description_signals') }}
 ),
 
+first_listing_starts as (
+    {#- Every listing of the vehicle whose start can be trusted, clean or not: one blocked for its price or its
+        text was still on the market, so days on market count from it (a start that is missing, in the future of
+        its delivery, before the epoch line or after the end, or a listing of a vehicle never delivered, is no
+        evidence). #}
+    select
+        vehicle_id,
+        min(started_at) as first_started_at
+    from {{ ref('stg_marketplace__bat_listings') }}
+    where
+        started_at is not null
+        and not dq_issues && array['future_timestamp', 'epoch_timestamp', 'ended_before_started', 'orphan_reference']
+    group by vehicle_id
+),
+
 service_records_delivered as (
     {#- Service records say nothing about a vehicle's history before the source delivered any: a
         listing that started before the first clean record on file has an unknown history, not none.
@@ -277,9 +292,13 @@ final as (
             when service_records_delivered.first_performed_date < classified.started_at::date
                 then coalesce(service_history.service_records_before_start, 0)::integer
         end as service_records_before_start,
-        min(classified.started_at) over (partition by classified.vehicle_id) as vehicle_first_listed_at
+        least(
+            min(classified.started_at) over (partition by classified.vehicle_id), first_listing_starts.first_started_at
+        ) as vehicle_first_listed_at
     from classified
     cross join service_records_delivered
+    left join first_listing_starts
+        on classified.vehicle_id = first_listing_starts.vehicle_id
     left join listing_text_mileage
         on classified.listing_id = listing_text_mileage.listing_id
     left join service_mileage_before_start
