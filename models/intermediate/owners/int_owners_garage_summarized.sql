@@ -56,6 +56,9 @@ per_owner as (
         sum(mileage_span_years) as mileage_span_years,
         count(miles_added) as mileage_measured_holding_count,
         round(sum(miles_added) / nullif(sum(mileage_span_years), 0), 1) as miles_per_year,
+        {#- A holding whose start is unknown has no record count (int_ownerships_measured): the sums below are over
+            the others, and this says how many were left out. #}
+        count(*) - count(service_record_count) as holdings_without_record_count,
         sum(service_record_count) as service_record_count,
         sum(modification_record_count) as modification_record_count,
         sum(restoration_record_count) as restoration_record_count,

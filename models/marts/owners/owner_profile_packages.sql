@@ -54,6 +54,7 @@ final as (
                 'makes', owners.makes,
                 'vehicles_by_era', owners.vehicles_by_era,
                 'value_estimate_held_now', {{ round_to_significant('owners.value_estimate_held_now') }},
+                'held_now_without_value', owners.held_now_without_value_count,
                 'vehicle_limit', {{ var('owner_vehicle_limit') }},
                 'vehicles', owners.vehicles
             ),
@@ -78,6 +79,7 @@ final as (
                 'mileage_measured_holdings', owners.mileage_measured_holding_count
             ),
             'work', jsonb_build_object(
+                'holdings_without_records', owners.holdings_without_record_count,
                 'service_records', owners.service_record_count,
                 'modification_records', owners.modification_record_count,
                 'restoration_records', owners.restoration_record_count,
