@@ -105,44 +105,79 @@ def attacker_dictionary(db) -> set[str]:
     return guesses
 
 
-def test_identifiers_are_keyed_pseudonyms_in_their_own_domains(packages, db, built_project):
+def people_and_their_ids(db, key) -> dict[str, dict]:
+    """From the raw tables: each person's pseudonym, and the ids a package of theirs may show (the vehicles an owner
+    held and their photos; the orders a technician did, their vehicles and photos)."""
+    vehicle_images: dict[int, set[str]] = {}
+    order_images: dict[int, set[str]] = {}
+    for image_id, vehicle_id, order_id in db.execute(
+        "select distinct id::text, vehicle_id, work_order_id from raw.vehicle_images"
+    ):
+        vehicle_images.setdefault(vehicle_id, set()).add(image_id)
+        if order_id is not None:
+            order_images.setdefault(order_id, set()).add(image_id)
+    owners: dict[str, dict] = {}
+    for owner_id, vehicle_id in db.execute("select distinct owner_id, vehicle_id from raw.ownerships"):
+        owner = owners.setdefault(hmac_pseudonym(key, "owner", owner_id), {"id": owner_id, "vehicles": set()})
+        owner["vehicles"].add(vehicle_id)
+    technicians: dict[str, dict] = {
+        hmac_pseudonym(key, "technician", technician_id): {"id": technician_id, "vehicles": set(), "orders": set()}
+        for (technician_id,) in db.execute("select id from raw.technicians")
+    }
+    by_id = {person["id"]: person for person in technicians.values()}
+    for order_id, vehicle_id, technician_id in db.execute(
+        "select distinct id, vehicle_id, technician_id from raw.service_records where technician_id is not null"
+    ):
+        if technician_id in by_id:
+            by_id[technician_id]["vehicles"].add(vehicle_id)
+            by_id[technician_id]["orders"].add(order_id)
+    for owner in owners.values():
+        owner["images"] = set().union(*(vehicle_images.get(v, set()) for v in owner["vehicles"]))
+    for technician in technicians.values():
+        technician["images"] = set().union(*(order_images.get(o, set()) for o in technician["orders"]))
+    return {"owner_profile_packages": owners, "technician_work_packages": technicians}
+
+
+def own_keys(key, mart: str, person: dict) -> dict[str, set[str]]:
+    """The keys a person's package may carry: vehicles and owner photos keyed per person (`<person id>:<id>`)."""
+    pid = person["id"]
+    if mart == "owner_profile_packages":
+        return {
+            "vehicle_key": {hmac_pseudonym(key, "owner_package_vehicle", f"{pid}:{v}") for v in person["vehicles"]},
+            "image_key": {hmac_pseudonym(key, "owner_package_image", f"{pid}:{i}") for i in person["images"]},
+        }
+    return {
+        "vehicle_key": {hmac_pseudonym(key, "technician_package_vehicle", f"{pid}:{v}") for v in person["vehicles"]},
+        "image_key": {hmac_pseudonym(key, "technician_package_image", i) for i in person["images"]},
+        "work_order_key": {hmac_pseudonym(key, "technician_package_work_order", o) for o in person["orders"]},
+    }
+
+
+def test_identifiers_are_keyed_pseudonyms_of_their_own_person(packages, db, built_project):
+    """Every key in a package is a keyed pseudonym of its own domain and of an id of that person's own (a vehicle
+    the owner held, an order the technician did), and no vehicle or photo key appears in two people's packages:
+    the keys never link two people (two owners of one car, two technicians who worked on it)."""
     key = built_project.pseudonym_key
-    ids = linking_ids(db)
-    owner_ids = {row[0] for row in db.execute("select owner_id from raw.ownerships")}
-    expected = {
-        "technician_key": {hmac_pseudonym(key, "technician", i) for i in ids["technician"]},
-        "owner_key": {hmac_pseudonym(key, "owner", i) for i in owner_ids},
-    }
-    domains = {
-        "owner_profile_packages": {
-            "vehicle_key": {hmac_pseudonym(key, "owner_package_vehicle", i) for i in ids["vehicle"]},
-            "image_key": {hmac_pseudonym(key, "owner_package_image", i) for i in ids["image"]},
-        },
-        "technician_work_packages": {
-            "vehicle_key": {hmac_pseudonym(key, "technician_package_vehicle", i) for i in ids["vehicle"]},
-            "image_key": {hmac_pseudonym(key, "technician_package_image", i) for i in ids["image"]},
-            "work_order_key": {hmac_pseudonym(key, "technician_package_work_order", i) for i in ids["work_order"]},
-        },
-    }
-    seen: dict[str, dict[str, set]] = {}
+    people = people_and_their_ids(db, key)
+    holder: dict[str, str] = {}
+    shown: dict[str, int] = {}
     for mart, spec in PERSON_MARTS.items():
         for person_key, _, package in packages[mart]:
-            assert person_key in expected[spec["key"]], f"{spec['key']} {person_key[:8]} is not a keyed pseudonym"
+            assert person_key in people[mart], f"{spec['key']} {person_key[:8]} is not a keyed pseudonym"
+            allowed = own_keys(key, mart, people[mart][person_key])
             for path, value in walk(package):
-                if path[-1] in domains[mart]:
-                    assert value in domains[mart][path[-1]], f"{mart} {path}: not a pseudonym of its own domain"
-                    seen.setdefault(mart, {}).setdefault(path[-1], set()).add(value)
-    # Own domains: the same vehicle never carries the same key in the two marts.
-    owner_vehicles = seen.get("owner_profile_packages", {}).get("vehicle_key", set())
-    technician_vehicles = seen.get("technician_work_packages", {}).get("vehicle_key", set())
-    assert owner_vehicles and technician_vehicles
-    assert not owner_vehicles & technician_vehicles
+                if path[-1] in allowed:
+                    assert value in allowed[path[-1]], f"{mart} {path}: not a key of this person's own ids"
+                    shown[path[-1]] = shown.get(path[-1], 0) + 1
+                    other = holder.setdefault(value, person_key)
+                    assert other == person_key, f"{mart} {path}: {value[:8]} is in two people's packages"
+    assert shown.get("vehicle_key") and shown.get("image_key") and shown.get("work_order_key"), shown
 
 
 def test_photo_urls_resolve_exactly_the_photos_packages_show(packages, db, built_project):
     """The restricted pseudonymous_photo_urls holds one row per image key a person package shows, and nothing
     more (each extra row is a URL leading to an uploader that no package needs): keys recomputed here from the
-    raw image ids, URLs read from the raw table's latest delivery of each image."""
+    raw image ids (per owner for owner packages), URLs read from the raw table's latest delivery of each image."""
     key = built_project.pseudonym_key
     latest_urls: dict[str, set[str]] = {}
     for image_id, url in db.execute(
@@ -150,11 +185,14 @@ def test_photo_urls_resolve_exactly_the_photos_packages_show(packages, db, built
         " where (id, _loaded_at) in (select id, max(_loaded_at) from raw.vehicle_images group by id)"
     ):
         latest_urls.setdefault(image_id, set()).add(url)
+    people = people_and_their_ids(db, key)
+    domains = {"owner_profile_packages": "owner_package_image", "technician_work_packages": "technician_package_image"}
     expected: dict[str, tuple[str, set[str]]] = {}
-    for mart, domain in (("owner_profile_packages", "owner_package_image"),
-                         ("technician_work_packages", "technician_package_image")):
-        image_by_key = {hmac_pseudonym(key, domain, image_id): image_id for image_id in latest_urls}
-        for _, _, package in packages[mart]:
+    for mart, domain in domains.items():
+        for person_key, _, package in packages[mart]:
+            person = people[mart][person_key]
+            keyed = (lambda i, pid=person["id"]: f"{pid}:{i}") if mart == "owner_profile_packages" else str
+            image_by_key = {hmac_pseudonym(key, domain, keyed(i)): i for i in person["images"] if i in latest_urls}
             for path, value in walk(package):
                 if path[-1] == "image_key":
                     assert value in image_by_key, f"{mart} {path}: {value[:8]} is no image's key of {domain}"

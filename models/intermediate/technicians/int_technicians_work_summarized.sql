@@ -102,7 +102,8 @@ work_history as (
                 'description_length', description_length,
                 'mileage_recorded', is_mileage_recorded,
                 'vehicle', jsonb_build_object(
-                    'vehicle_key', {{ pseudonymize('vehicle_id', 'technician_package_vehicle') }},
+                    {#- Keyed per technician: two technicians who worked on one car get two keys for it. #}
+                    'vehicle_key', {{ pseudonymize("technician_id || ':' || vehicle_id", 'technician_package_vehicle') }},
                     'year', model_year,
                     'make', make,
                     'model', model

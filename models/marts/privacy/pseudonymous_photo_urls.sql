@@ -1,7 +1,7 @@
 {#
     Restricted: resolves the pseudonymous image keys of the person-centred packages to the photos'
     URLs, for a training pipeline that may fetch the photos and nobody else (a URL leads to the photo's
-    uploader in the raw tables, which is why the packages never carry it). One row per photo a
+    uploader in the raw tables, which is why the packages never carry it). One row per image key a
     technician or owner package shows, with the key domain it was keyed in. Not a package mart: the
     exporter never writes it; grant it like the pseudonym key itself.
 #}
@@ -15,15 +15,18 @@ images as (
 
 shown_photos as (
     {#- Both domains' photos first, then one pass over the 2.5M images (joining each domain on
-        its own scanned them twice). #}
+        its own scanned them twice). An owner package keys its photos per owner (macro
+        round_robin_photo_sample), so a photo shown to two owners has a row, and a key, for each. #}
     select distinct
         photo.image_id,
+        owners.owner_id::text || ':' || photo.image_id::text as keyed_id,
         'owner_package_image'::text as key_domain
     from {{ ref('int_owners_photos_sampled') }} as owners
     cross join lateral unnest(owners.garage_photo_image_ids || owners.vehicle_photo_image_ids) as photo (image_id)
     union all
     select distinct
         photo.image_id,
+        photo.image_id::text as keyed_id,
         'technician_package_image'::text as key_domain
     from {{ ref('int_work_orders_documented') }} as orders
     cross join lateral unnest(orders.photo_image_ids) as photo (image_id)
@@ -34,8 +37,8 @@ shown_photos as (
 final as (
     select
         case shown_photos.key_domain
-            when 'owner_package_image' then {{ pseudonymize('images.image_id', 'owner_package_image') }}
-            else {{ pseudonymize('images.image_id', 'technician_package_image') }}
+            when 'owner_package_image' then {{ pseudonymize('shown_photos.keyed_id', 'owner_package_image') }}
+            else {{ pseudonymize('shown_photos.keyed_id', 'technician_package_image') }}
         end as image_key,
         shown_photos.key_domain,
         images.image_url
