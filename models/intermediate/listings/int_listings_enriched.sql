@@ -52,14 +52,14 @@ first_listing_starts as (
     {#- Every listing of the vehicle whose start can be trusted, clean or not: one blocked for its price or its
         text was still on the market, so days on market count from it (a start that is missing, in the future of
         its delivery, before the epoch line or after the end, or a listing of a vehicle never delivered, is no
-        evidence). #}
+        evidence; an end in the future of the delivery, a live listing's, says nothing against its start). #}
     select
         vehicle_id,
         min(started_at) as first_started_at
     from {{ ref('stg_marketplace__bat_listings') }}
     where
-        started_at is not null
-        and not dq_issues && array['future_timestamp', 'epoch_timestamp', 'ended_before_started', 'orphan_reference']
+        started_at <= loaded_at
+        and not dq_issues && array['epoch_timestamp', 'ended_before_started', 'orphan_reference']
     group by vehicle_id
 ),
 

@@ -33,7 +33,9 @@ name_rules as (
         family, the platform and the description's signals (has_service_records, has_documentation). #}
     select
         (select 'lot_keywords@' || max(rule_version) from {{ ref('lot_keywords') }})
-        || '+make_aliases@' || (select max(rule_version) from {{ ref('make_aliases') }}) as lot_category_rule_version,
+        || '+make_aliases@' || (select max(rule_version) from {{ ref('make_aliases') }})
+        {#- the title's clauses (name_patterns) decide which words of the title are the lot #}
+        || '+name_patterns@' || (select max(rule_version) from {{ ref('name_patterns') }}) as lot_category_rule_version,
         'make_aliases@' || (select max(rule_version) from {{ ref('make_aliases') }})
         || '+model_aliases@' || (select max(rule_version) from {{ ref('model_aliases') }})
         || '+canonical_models@' || (select max(rule_version) from {{ ref('canonical_models') }})

@@ -3,8 +3,8 @@
     - documentation_consistency_score (0..1, rule `documentation_consistency`): how consistently the
       technician documents a job, the weighted mean over all their orders of four shares: orders with
       photos, orders with the mileage recorded, orders with a description of at least
-      `min_description_length` characters, orders with a before/after photo pair (weights 0.3/0.3/0.2/0.2).
-      Null without orders.
+      `min_description_length` characters, orders with a before/after photo pair among the orders where it
+      is known (weights 0.3/0.3/0.2/0.2). Null without orders, or when no order's pair is known.
     - skill_level (rule `skill_level`): from years in the trade, master at `master_min_years` (15),
       journeyman at `journeyman_min_years` (5), apprentice below. Without a known start, from labor
       efficiency (median labor hours relative to the category's median): master at or below

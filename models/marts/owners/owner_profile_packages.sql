@@ -93,7 +93,7 @@ final as (
             'rule_versions', jsonb_build_object(
                 'owner_type', labels.owner_type_rule_version,
                 'split', 'grouped_md5_bucket@1',
-                'owner_key', 'hmac_sha256_session_key@2'
+                'owner_key', 'hmac_sha256_session_key@3'
             ),
             'as_of', jsonb_build_object(
                 'cutoff_at', cutoff.cutoff_at

@@ -70,7 +70,7 @@ final as (
                 'documentation_consistency_score', labels.documentation_consistency_rule_version,
                 'skill_level', labels.skill_level_rule_version,
                 'split', 'grouped_md5_bucket@1',
-                'technician_key', 'hmac_sha256_session_key@2'
+                'technician_key', 'hmac_sha256_session_key@3'
             ),
             'as_of', jsonb_build_object(
                 'cutoff_at', technicians.cutoff_at
