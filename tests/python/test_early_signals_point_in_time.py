@@ -79,9 +79,11 @@ def test_nothing_after_the_early_window_changes_early_signals(early_world):
     conn = early_world
     build()
     before = early_signals(conn)
-    # Listings with an unknown early count, which an end-of-auction fact could turn into a confident 0.
+    # Listings with an unknown early count, which an end-of-auction fact could turn into a confident 0, and with a
+    # known one, which must stay known.
     unknown_before = sum(1 for early in before.values() if early["bid_count"] is None or early["comment_count"] is None)
-    assert len(before) >= 20 and unknown_before, (len(before), unknown_before)
+    known_before = sum(1 for early in before.values() if early["bid_count"] or early["comment_count"])
+    assert len(before) >= 20 and unknown_before and known_before, (len(before), unknown_before, known_before)
 
     perturb_what_comes_after_the_early_window(conn)
     build()

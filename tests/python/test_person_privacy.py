@@ -102,6 +102,18 @@ def attacker_dictionary(db) -> set[str]:
             guesses |= {text, hashlib.md5(text.encode()).hexdigest(), hashlib.sha256(text.encode()).hexdigest()}
             for kind in ("owner", "technician", f"owner_package_{what}", f"technician_package_{what}"):
                 guesses.add(hmac_pseudonym(DEVELOPMENT_KEY, kind, raw_id))
+    # Keys per person (`<person id>:<id>`) under the development key, for every pair the raw tables hold.
+    for owner_id, vehicle_id, image_id in db.execute(
+        "select distinct o.owner_id, o.vehicle_id, i.id::text from raw.ownerships as o"
+        " left join raw.vehicle_images as i on i.vehicle_id = o.vehicle_id"
+    ):
+        guesses.add(hmac_pseudonym(DEVELOPMENT_KEY, "owner_package_vehicle", f"{owner_id}:{vehicle_id}"))
+        if image_id is not None:
+            guesses.add(hmac_pseudonym(DEVELOPMENT_KEY, "owner_package_image", f"{owner_id}:{image_id}"))
+    for technician_id, vehicle_id in db.execute(
+        "select distinct technician_id, vehicle_id from raw.service_records where technician_id is not null"
+    ):
+        guesses.add(hmac_pseudonym(DEVELOPMENT_KEY, "technician_package_vehicle", f"{technician_id}:{vehicle_id}"))
     return guesses
 
 
