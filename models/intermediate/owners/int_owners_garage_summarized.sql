@@ -48,6 +48,17 @@ per_owner as (
         round(
             (count(*) filter (where is_flipped))::numeric / nullif(count(is_flipped) filter (where not is_held_now), 0), 4
         ) as flipped_share,
+        count(*) filter (where not is_held_now and is_flipped is null) as completed_unknown_length_count,
+        {#- The share's bounds over every completed holding, those of unknown length counted as no flip (min) or as
+            flips (max): what the owner_type rule may conclude whatever they were. #}
+        round(
+            (count(*) filter (where is_flipped))::numeric / nullif(count(*) filter (where not is_held_now), 0), 4
+        ) as flipped_share_min,
+        round(
+            (count(*) filter (where is_flipped or (not is_held_now and is_flipped is null)))::numeric
+            / nullif(count(*) filter (where not is_held_now), 0),
+            4
+        ) as flipped_share_max,
         count(resale_margin) as margin_count,
         round((percentile_cont(0.5) within group (order by resale_margin))::numeric, 4) as median_resale_margin,
         sum(acquisition_price) filter (where resale_margin is not null) as priced_purchase_total,

@@ -4,7 +4,8 @@
     1. flipper   - a dealer account: trading is the business;
     2. driver    - odometer readings show at least `driver_min_miles_per_year` miles a year;
     3. flipper   - at least `flipper_min_flipped_share` of the completed holdings were disposed of within
-                   `flip_max_holding_days` (12 months);
+                   `flip_max_holding_days` (12 months), whatever the holdings of unknown length were; `unknown`
+                   when those could make the share reach it;
     4. builder   - at least `builder_min_modification_share` of the service records in their holdings are
                    modifications or restorations (and at least `builder_min_modification_records` of them);
     5. collector - median holding of at least `collector_min_median_holding_years`, at least
@@ -30,7 +31,11 @@ labeled as (
             {#- Whether case 1 applies is unknown when the account's type at the cutoff is. #}
             when is_dealer_account is null then 'unknown'
             when miles_per_year >= {{ rule_parameter('owner_type', 'driver_min_miles_per_year') }} then 'driver'
-            when flipped_share >= {{ rule_parameter('owner_type', 'flipper_min_flipped_share') }} then 'flipper'
+            {#- Flipper whatever the completed holdings of unknown length were; unknown when they could decide it. #}
+            when coalesce(flipped_share_min, flipped_share)
+                >= {{ rule_parameter('owner_type', 'flipper_min_flipped_share') }} then 'flipper'
+            when coalesce(flipped_share_max, flipped_share)
+                >= {{ rule_parameter('owner_type', 'flipper_min_flipped_share') }} then 'unknown'
             when
                 modification_record_share >= {{ rule_parameter('owner_type', 'builder_min_modification_share') }}
                 and modification_record_count + restoration_record_count

@@ -63,7 +63,8 @@ final as (
                 'median_holding_years', round(owners.median_holding_years, 1),
                 'mean_holding_years', round(owners.mean_holding_years, 1),
                 'median_completed_holding_years', round(owners.median_completed_holding_years, 1),
-                'flipped_share', owners.flipped_share
+                'flipped_share', owners.flipped_share,
+                'completed_of_unknown_length', owners.completed_unknown_length_count
             ),
             'trading', jsonb_build_object(
                 'is_dealer_account', owners.is_dealer_account,
