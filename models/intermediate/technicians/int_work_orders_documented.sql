@@ -136,9 +136,12 @@ next_same_category_visits as (
         pass, linear). Work its owner did without a technician is not a return: it says nothing of the job. #}
     select
         work_order_id,
-        lead(performed_date) over (
+        {#- The first visit on a later day: a second order the same day is the same visit, not a return, and must
+            not hide a return that came later. #}
+        min(performed_date) over (
             partition by vehicle_id, work_category
-            order by performed_date asc, work_order_id asc
+            order by performed_date asc
+            range between interval '1 day' following and unbounded following
         ) as next_same_category_date
     from service_records
     where technician_id is not null
