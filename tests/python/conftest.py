@@ -14,6 +14,7 @@ import re
 import secrets
 import sys
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,6 +115,20 @@ def build_altered_marketplace(name: str, schema: str, warehouse_env, alter, dbt_
     with environment_set(PGDATABASE=name, DBT_SCHEMA=schema):
         result = run_dbt(dbt_args, ROOT / "target" / f"pytest_{schema}")
     return dsn, result
+
+
+@contextmanager
+def generated_world(name: str, schema: str, warehouse_env, seed: int, scale: float = 0.002):
+    """A generated marketplace in a database of its own, dbt pointed at it (PGDATABASE, DBT_SCHEMA): yields
+    (autocommit connection, dsn); the database is dropped afterwards."""
+    import generate_marketplace
+    from cli_common import environment_set
+
+    dsn = _recreate_database(name, warehouse_env)
+    generate_marketplace.generate(dsn, scale=scale, seed=seed, dirty_rate=0.03, schema="raw")
+    with environment_set(PGDATABASE=name, DBT_SCHEMA=schema), psycopg.connect(dsn, autocommit=True) as conn:
+        yield conn, dsn
+    _drop_database(name, warehouse_env)
 
 
 @pytest.fixture

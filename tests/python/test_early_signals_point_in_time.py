@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import json
 
-import psycopg
 import pytest
-from cli_common import environment_set
-from conftest import ROOT, _drop_database, _recreate_database, run_dbt
+from conftest import ROOT, generated_world, run_dbt
 
 DATABASE = "contextpack_early_signals"
 SCHEMA = "early"
@@ -64,15 +62,8 @@ def perturb_what_comes_after_the_early_window(conn) -> None:
 
 @pytest.fixture(scope="module")
 def early_world(warehouse_env):
-    import generate_marketplace
-
-    dsn = _recreate_database(DATABASE, warehouse_env)
-    generate_marketplace.generate(dsn, scale=0.002, seed=5151, dirty_rate=0.03, schema="raw")
-    with environment_set(PGDATABASE=DATABASE, DBT_SCHEMA=SCHEMA):
-        conn = psycopg.connect(dsn, autocommit=True)
+    with generated_world(DATABASE, SCHEMA, warehouse_env, seed=5151) as (conn, _):
         yield conn
-        conn.close()
-    _drop_database(DATABASE, warehouse_env)
 
 
 def test_nothing_after_the_early_window_changes_early_signals(early_world):

@@ -14,10 +14,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import psycopg
 import pytest
-from cli_common import environment_set
-from conftest import ROOT, _drop_database, _recreate_database, run_dbt
+from conftest import ROOT, generated_world, run_dbt
 
 LEAKAGE_DATABASE = "contextpack_leakage"
 LEAKAGE_SCHEMA = "leakage"
@@ -138,15 +136,8 @@ def append_facts_after(conn, cutoff) -> None:
 
 @pytest.fixture(scope="module")
 def leakage_world(warehouse_env):
-    import generate_marketplace
-
-    dsn = _recreate_database(LEAKAGE_DATABASE, warehouse_env)
-    generate_marketplace.generate(dsn, scale=0.002, seed=4242, dirty_rate=0.03, schema="raw")
-    with environment_set(PGDATABASE=LEAKAGE_DATABASE, DBT_SCHEMA=LEAKAGE_SCHEMA):
-        conn = psycopg.connect(dsn, autocommit=True)
-        yield conn, dsn
-        conn.close()
-    _drop_database(LEAKAGE_DATABASE, warehouse_env)
+    with generated_world(LEAKAGE_DATABASE, LEAKAGE_SCHEMA, warehouse_env, seed=4242) as world:
+        yield world
 
 
 def test_facts_after_a_cutoff_change_no_package_of_the_past(leakage_world):
