@@ -32,10 +32,14 @@ labeled as (
             when is_dealer_account is null then 'unknown'
             when miles_per_year >= {{ rule_parameter('owner_type', 'driver_min_miles_per_year') }} then 'driver'
             {#- Flipper whatever the completed holdings of unknown length were; unknown when they could decide it. #}
-            when coalesce(flipped_share_min, flipped_share)
-                >= {{ rule_parameter('owner_type', 'flipper_min_flipped_share') }} then 'flipper'
-            when coalesce(flipped_share_max, flipped_share)
-                >= {{ rule_parameter('owner_type', 'flipper_min_flipped_share') }} then 'unknown'
+            when
+                coalesce(flipped_share_min, flipped_share)
+                >= {{ rule_parameter('owner_type', 'flipper_min_flipped_share') }}
+                then 'flipper'
+            when
+                coalesce(flipped_share_max, flipped_share)
+                >= {{ rule_parameter('owner_type', 'flipper_min_flipped_share') }}
+                then 'unknown'
             when
                 modification_record_share >= {{ rule_parameter('owner_type', 'builder_min_modification_share') }}
                 and modification_record_count + restoration_record_count
