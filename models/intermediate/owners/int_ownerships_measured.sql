@@ -7,7 +7,9 @@
     owner) and up to the cutoff, and the miles their odometer readings show were added. The vehicle is
     described as of the cutoff (its state then; identity from its earliest state when none precedes it).
     A holding whose acquisition date is unknown is kept (delivered by the cutoff), with its length and
-    the figures that need its start unknown (null), never guessed.
+    the figures that need its start unknown (null), never guessed. A lot that is no vehicle (parts,
+    automobilia: lot_category non_vehicle, filed under a car make) is no holding of a vehicle and is left
+    out, so it counts toward no garage; motorcycles and other vehicles (boats, tractors) stay.
 #}
 
 with
@@ -85,7 +87,9 @@ holdings as (
     cross join cutoff
     inner join vehicles_at_cutoff
         on ownerships.vehicle_id = vehicles_at_cutoff.vehicle_id
-    where not vehicles_at_cutoff.has_blocking_issue
+    where
+        not vehicles_at_cutoff.has_blocking_issue
+        and vehicles_at_cutoff.lot_category is distinct from 'non_vehicle'
 ),
 
 price_events as (

@@ -1,4 +1,5 @@
--- Exactly one package per owner holding at least one clean vehicle through a clean ownership row.
+-- Exactly one package per owner holding at least one clean vehicle through a clean ownership row (a parts or
+-- automobilia lot filed as a vehicle is no vehicle).
 with
 
 expected as (
@@ -6,7 +7,10 @@ expected as (
     from {{ ref('stg_marketplace__ownerships') }} as ownerships
     inner join {{ ref('stg_marketplace__vehicles') }} as vehicles
         on ownerships.vehicle_id = vehicles.vehicle_id
-    where not ownerships.has_blocking_issue and not vehicles.has_blocking_issue
+    where
+        not ownerships.has_blocking_issue
+        and not vehicles.has_blocking_issue
+        and vehicles.lot_category is distinct from 'non_vehicle'
 ),
 
 packaged as (
