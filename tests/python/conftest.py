@@ -125,10 +125,12 @@ def generated_world(name: str, schema: str, warehouse_env, seed: int, scale: flo
     from cli_common import environment_set
 
     dsn = _recreate_database(name, warehouse_env)
-    generate_marketplace.generate(dsn, scale=scale, seed=seed, dirty_rate=0.03, schema="raw")
-    with environment_set(PGDATABASE=name, DBT_SCHEMA=schema), psycopg.connect(dsn, autocommit=True) as conn:
-        yield conn, dsn
-    _drop_database(name, warehouse_env)
+    try:
+        generate_marketplace.generate(dsn, scale=scale, seed=seed, dirty_rate=0.03, schema="raw")
+        with environment_set(PGDATABASE=name, DBT_SCHEMA=schema), psycopg.connect(dsn, autocommit=True) as conn:
+            yield conn, dsn
+    finally:
+        _drop_database(name, warehouse_env)
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@
     6. unknown   - no measured use: driver or collector cannot be told apart;
     7. driver    - everyone else: vehicles used (measured) without flips, builds or a collection.
     Missing evidence (no readings, no completed holding, no service record) never matches a case; an
-    account type unknown at the cutoff makes the label `unknown` too, since it would decide case 1.
+    account type unknown at the cutoff makes the label `unknown` too, since it would decide case 1, and so do
+    completed holdings of unknown length that could decide case 3 (flipped_share_min and _max bound it).
 #}
 
 with

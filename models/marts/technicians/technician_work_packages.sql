@@ -69,6 +69,7 @@ final as (
             'rule_versions', jsonb_build_object(
                 'documentation_consistency_score', labels.documentation_consistency_rule_version,
                 'skill_level', labels.skill_level_rule_version,
+                'comeback', {{ rule_version('technician_experience') }},
                 'split', 'grouped_md5_bucket@1',
                 'technician_key', 'hmac_sha256_session_key@3'
             ),
