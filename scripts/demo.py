@@ -42,9 +42,13 @@ def parse_args(argv: list[str] | None = None):
 
 
 def run_dbt_build() -> None:
+    """A full-refresh build: the demo has just replaced the raw tables, so the incremental models of an earlier build
+    in the same schema (another scale or seed, a `make build`) must not add to what they hold."""
     from dbt.cli.main import dbtRunner
 
-    result = dbtRunner().invoke(["build", "--quiet", "--project-dir", str(ROOT), "--profiles-dir", str(ROOT)])
+    result = dbtRunner().invoke(
+        ["build", "--full-refresh", "--quiet", "--project-dir", str(ROOT), "--profiles-dir", str(ROOT)]
+    )
     if not result.success:
         fail("dbt build failed; the messages above say which model or test")
 
