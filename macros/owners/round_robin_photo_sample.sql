@@ -10,7 +10,7 @@
     vehicle_recency (1 = the owner's latest vehicle), rank_in_vehicle (1 = the vehicle's first photo),
     image_id, image_category and vehicle_id. Ties fall to the image id, so a rebuild picks the same
     photos. Returns owner_id, photos (each {image_key, category, vehicle_key} with keys of the owner
-    package's own domains, macro pseudonymize, keyed per owner: the same vehicle or photo in two owners'
+    package's own domains, macro pseudonymize_per_person: the same vehicle or photo in two owners'
     packages has two keys, so the keys never link two owners) and photo_image_ids (the same photos' ids,
     in order, for the restricted model pseudonymous_photo_urls only).
 #}
@@ -19,9 +19,9 @@
         sampled.owner_id,
         jsonb_agg(
             jsonb_build_object(
-                'image_key', {{ pseudonymize("sampled.owner_id || ':' || sampled.image_id", 'owner_package_image') }},
+                'image_key', {{ pseudonymize_per_person('sampled.owner_id', 'sampled.image_id', 'owner_package_image') }},
                 'category', sampled.image_category,
-                'vehicle_key', {{ pseudonymize("sampled.owner_id || ':' || sampled.vehicle_id", 'owner_package_vehicle') }}
+                'vehicle_key', {{ pseudonymize_per_person('sampled.owner_id', 'sampled.vehicle_id', 'owner_package_vehicle') }}
             )
             order by sampled.sample_rank
         ) as photos,

@@ -23,3 +23,13 @@
             )
     end
 {%- endmacro %}
+
+{#
+    The keyed pseudonym of an id as one person's package shows it: pseudonymize of `<person id>:<id>`, so the
+    same vehicle or photo in two people's packages gets two unrelated keys and never links the two people.
+    Every model that writes or resolves such a key (the packages, pseudonymous_photo_urls) calls this macro, so
+    they cannot drift apart.
+#}
+{% macro pseudonymize_per_person(person_expression, id_expression, kind) -%}
+    {{ pseudonymize("(" ~ person_expression ~ ")::text || ':' || (" ~ id_expression ~ ")::text", kind) }}
+{%- endmacro %}

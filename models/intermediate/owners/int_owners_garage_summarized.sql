@@ -132,7 +132,7 @@ vehicle_entries as (
         owner_id,
         jsonb_agg(
             jsonb_build_object(
-                'vehicle_key', {{ pseudonymize("owner_id || ':' || vehicle_id", 'owner_package_vehicle') }},
+                'vehicle_key', {{ pseudonymize_per_person('owner_id', 'vehicle_id', 'owner_package_vehicle') }},
                 'year', model_year,
                 'make', make,
                 'model', model,

@@ -103,7 +103,7 @@ work_history as (
                 'mileage_recorded', is_mileage_recorded,
                 'vehicle', jsonb_build_object(
                     {#- Keyed per technician: two technicians who worked on one car get two keys for it. #}
-                    'vehicle_key', {{ pseudonymize("technician_id || ':' || vehicle_id", 'technician_package_vehicle') }},
+                    'vehicle_key', {{ pseudonymize_per_person('technician_id', 'vehicle_id', 'technician_package_vehicle') }},
                     'year', model_year,
                     'make', make,
                     'model', model

@@ -19,14 +19,14 @@ shown_photos as (
         round_robin_photo_sample), so a photo shown to two owners has a row, and a key, for each. #}
     select distinct
         photo.image_id,
-        owners.owner_id::text || ':' || photo.image_id::text as keyed_id,
+        owners.owner_id as person_id,
         'owner_package_image'::text as key_domain
     from {{ ref('int_owners_photos_sampled') }} as owners
     cross join lateral unnest(owners.garage_photo_image_ids || owners.vehicle_photo_image_ids) as photo (image_id)
     union all
     select distinct
         photo.image_id,
-        photo.image_id::text as keyed_id,
+        null::bigint as person_id,
         'technician_package_image'::text as key_domain
     from {{ ref('int_work_orders_documented') }} as orders
     cross join lateral unnest(orders.photo_image_ids) as photo (image_id)
@@ -37,8 +37,10 @@ shown_photos as (
 final as (
     select
         case shown_photos.key_domain
-            when 'owner_package_image' then {{ pseudonymize('shown_photos.keyed_id', 'owner_package_image') }}
-            else {{ pseudonymize('shown_photos.keyed_id', 'technician_package_image') }}
+            when 'owner_package_image'
+                then {{ pseudonymize_per_person('shown_photos.person_id', 'images.image_id', 'owner_package_image') }}
+            {#- a technician's work photo belongs to one order of one technician: keyed by its id alone #}
+            else {{ pseudonymize('images.image_id', 'technician_package_image') }}
         end as image_key,
         shown_photos.key_domain,
         images.image_url
