@@ -29,25 +29,25 @@ labels as (
 ),
 
 name_rules as (
-    {#- The versions of the seeded rules behind the vehicle's canonical names, the lot category, the transmission
-        family, the platform and the description's signals (has_service_records, has_documentation). #}
+    {#- The versions of the seeded rules behind the vehicle's canonical names, the lot category (the title's clauses
+        in name_patterns decide which words of the title are the lot), the transmission family, the platform and the
+        description's signals (has_service_records, has_documentation). #}
+    {%- set seed_version = {} %}
+    {%- for seed in ['lot_keywords', 'make_aliases', 'model_aliases', 'canonical_models', 'name_patterns',
+                     'transmission_families', 'platforms', 'description_signals'] %}
+        {%- do seed_version.update({seed: rule_version(seed, seed=seed, name_column=none)}) %}
+    {%- endfor %}
     select
-        (select 'lot_keywords@' || max(rule_version) from {{ ref('lot_keywords') }})
-        || '+make_aliases@' || (select max(rule_version) from {{ ref('make_aliases') }})
-        {#- the title's clauses (name_patterns) decide which words of the title are the lot #}
-        || '+name_patterns@' || (select max(rule_version) from {{ ref('name_patterns') }}) as lot_category_rule_version,
-        'make_aliases@' || (select max(rule_version) from {{ ref('make_aliases') }})
-        || '+model_aliases@' || (select max(rule_version) from {{ ref('model_aliases') }})
-        || '+canonical_models@' || (select max(rule_version) from {{ ref('canonical_models') }})
-        || '+name_patterns@' || (select max(rule_version) from {{ ref('name_patterns') }}) as vehicle_names_rule_version,
+        {{ seed_version['lot_keywords'] }} || '+' || {{ seed_version['make_aliases'] }}
+        || '+' || {{ seed_version['name_patterns'] }} as lot_category_rule_version,
+        {{ seed_version['make_aliases'] }} || '+' || {{ seed_version['model_aliases'] }}
+        || '+' || {{ seed_version['canonical_models'] }} || '+' || {{ seed_version['name_patterns'] }}
+            as vehicle_names_rule_version,
         {#- mileage_as_of_start@2: a listing that says TMU has no mileage from any source (1: not from its text). #}
-        'mileage_as_of_start@2+name_patterns@' || (select max(rule_version) from {{ ref('name_patterns') }})
-            as mileage_rule_version,
-        'transmission_families@' || (select max(rule_version) from {{ ref('transmission_families') }})
-            as transmission_rule_version,
-        'platforms@' || (select max(rule_version) from {{ ref('platforms') }}) as platform_rule_version,
-        'description_signals@' || (select max(rule_version) from {{ ref('description_signals') }})
-            as description_signals_rule_version
+        'mileage_as_of_start@2+' || {{ seed_version['name_patterns'] }} as mileage_rule_version,
+        {{ seed_version['transmission_families'] }} as transmission_rule_version,
+        {{ seed_version['platforms'] }} as platform_rule_version,
+        {{ seed_version['description_signals'] }} as description_signals_rule_version
 ),
 
 final as (
