@@ -292,9 +292,9 @@ final as (
             when service_records_delivered.first_performed_date < classified.started_at::date
                 then coalesce(service_history.service_records_before_start, 0)::integer
         end as service_records_before_start,
-        least(
-            min(classified.started_at) over (partition by classified.vehicle_id), first_listing_starts.first_started_at
-        ) as vehicle_first_listed_at
+        {#- The listing itself is among first_listing_starts (a clean start passes its filter); least() keeps that
+            true for a listing whose vehicle has no other. #}
+        least(classified.started_at, first_listing_starts.first_started_at) as vehicle_first_listed_at
     from classified
     cross join service_records_delivered
     left join first_listing_starts
