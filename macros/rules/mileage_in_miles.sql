@@ -4,8 +4,14 @@
 #}
 {% macro mileage_in_miles(parts) -%}
     round(
-        replace({{ parts }}[1], ',', '')::numeric
-        * case when {{ parts }}[2] = 'k' then 1000 else 1 end
+        {{ mileage_as_stated(parts) }}
         * case when {{ parts }}[3] ~ '^k' then 0.621371 else 1 end
     )::integer
+{%- endmacro %}
+
+{#
+    The reading a matched mileage states, in its own unit ("45,000 km" and "45k km" are both 45000).
+#}
+{% macro mileage_as_stated(parts) -%}
+    (replace({{ parts }}[1], ',', '')::numeric * case when {{ parts }}[2] = 'k' then 1000 else 1 end)
 {%- endmacro %}

@@ -319,8 +319,9 @@ def dataset_card(prep, counts: dict[str, int], versions: dict, shards, plan=None
             "",
             f"Time holdout: rows whose `{mart.time_column}` is after {opts.holdout_after} form the test split; every "
             f"{group} that appears there is removed from train and validation, and earlier rows of the warehouse's "
-            "test split are left out, so the test split is the future only and shares no group with training. The "
-            "package's `split` key holds this export's split.",
+            "test split are left out, so the test split is the future only and shares no group with training. Rows "
+            f"whose `{mart.time_column}` is unknown are left out of every split. The package's `split` key holds "
+            "this export's split.",
         ]
     if opts.where or opts.limit:
         lines += [

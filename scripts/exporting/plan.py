@@ -90,7 +90,9 @@ class Selection:
         time_col = sql.Identifier("t", mart.time_column)
         group = sql.Identifier("t", mart.split_group)
         expr = sql.SQL(
-            "case when {time} > {p}::timestamptz then 'test'"
+            # a row of unknown time could be the future: it is left out of every split, never trained on
+            "case when {time} is null then null"
+            " when {time} > {p}::timestamptz then 'test'"
             " when {split} = 'test' then null"
             " when {group} in (select {hgroup} from {rel} as h where {htime} > {p}::timestamptz) then null"
             " else {split} end"

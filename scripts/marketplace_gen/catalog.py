@@ -349,6 +349,8 @@ TRIMS = {
     "Mustang": ["GT", "Mach 1", "Boss 302", "Cobra", "LX 5.0", "Shelby GT500"],
     "Corvette": ["Stingray", "Z06", "Grand Sport", "Convertible", "ZR1", "L82"],
     "M3": ["Coupe", "Sedan", "Convertible", "Competition"],
+    # a navigation trim: a car, not Honda's Navi mini-bike
+    "Prelude": ["Si", "Type SH", "SH Navi", "Si Navi"],
     "Land Cruiser": ["FJ40", "FJ60", "FJ80", "100 Series", "FJ62"],
     "SL": ["300SL", "280SL", "380SL", "500SL", "560SL", "SL55 AMG"],
     "Camaro": ["Z/28", "SS", "RS", "IROC-Z"],

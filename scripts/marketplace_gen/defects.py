@@ -60,6 +60,7 @@ TABLE_KINDS = {
         "duplicate_image_url",
         "missing_optional_value",
         "unknown_enum_value",
+        "unknown_upload_time",
     ],
     "comments": [
         "duplicate_delivery",

@@ -93,6 +93,7 @@ class _ImageColumns:
     url_uuid: np.ndarray  # the file name in the URL (duplicate_image_url copies the previous photo's)
     url_vehicle_id: np.ndarray  # the vehicle folder in the URL (an orphan keeps its real one)
     url_null: np.ndarray
+    upload_time_null: np.ndarray  # uploaded_at delivered as null (a scraped gallery has no upload times)
     malformed: np.ndarray  # index into MALFORMED_URLS, -1 = a well-formed URL
     vehicle_id: np.ndarray
 
@@ -201,6 +202,7 @@ def images_chunk(
         url_uuid=uuid.copy(),
         url_vehicle_id=photos.vehicle + 1,
         url_null=np.zeros(n, dtype=bool),
+        upload_time_null=np.zeros(n, dtype=bool),
         malformed=np.full(n, -1, dtype=np.int64),
         vehicle_id=photos.vehicle + 1,
     )
@@ -408,6 +410,9 @@ def _apply_defects(
             photos.taken_at[row] = 0
             photos.no_exif[row] = False
             detail = "taken_at = 1970-01-01"
+        elif name == "unknown_upload_time":
+            columns.upload_time_null[row] = True
+            detail = "uploaded_at is null"
         elif name == "malformed_url":
             columns.malformed[row] = row % len(catalog_extra.MALFORMED_URLS)
             detail = catalog_extra.MALFORMED_URLS[columns.malformed[row]]
@@ -513,6 +518,7 @@ def _encode(
     rows.b_null_fixed(field, dimensions_unknown)
     field = rows.b_ts(photos.taken_at[out])
     rows.b_null_fixed(field, photos.no_exif[out])
-    rows.b_ts(photos.uploaded_at[out])
+    field = rows.b_ts(photos.uploaded_at[out])
+    rows.b_null_fixed(field, columns.upload_time_null[out])
     rows.b_ts(loaded)
     return rows.tobytes()

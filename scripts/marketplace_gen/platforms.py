@@ -5,8 +5,9 @@ no identity across sites). Cars & Bids opened in mid-2020 and lists modern enthu
 later), so only such cars can come from it; about 30% of listings do. The platforms differ in:
 
 - model text: Bring a Trailer files the plain model ("M3", "Camaro"); the Cars & Bids scrape repeats the
-  make ("BMW M3"), carries page text after a line break ("M3\\nSave"), uses its taxonomy with a generation
-  ("Camaro (6th Generation - 2016-2024)", "911 (993)"), a chassis code ("E46 M3") or capitals ("CAMARO").
+  make ("BMW M3"), carries page text after a line break ("M3\\nSave") or glued to the end ("M3 Show more"),
+  uses its taxonomy with a generation ("Camaro (6th Generation - 2016-2024)", "911 (993)"), a chassis code
+  ("E46 M3") or capitals ("CAMARO").
   ``_vehicle_truth`` names the catalog's make and model and the generation the platform named, if any.
 - seller type: "Private Party" / "Dealer" on Bring a Trailer, "Private Party" / "Dealer ($80 fee)" on
   Cars & Bids.
@@ -32,7 +33,7 @@ CARS_AND_BIDS_FIRST_YEAR = 1981
 CARS_AND_BIDS_SHARE = 0.7  # of the vehicles it could list: about 30% of all listings
 SELLER_TYPE_TEXT = [("Private Party", "Dealer"), ("Private Party", "Dealer ($80 fee)")]
 MISSING_DESCRIPTION_SHARE = 0.10  # Cars & Bids listings delivered without a description
-UI_TEXT = ["\nSave", "\n\nWatch", "\nSave\n", "\n\nWatch\nShare"]
+UI_TEXT = ["\nSave", "\n\nWatch", "\nSave\n", "\n\nWatch\nShare", " Show more", " View all photos"]
 CODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 # Kilometre odometers in titles: Japanese-market imports always, a few European cars.
 KILOMETRE_MODELS = {"Skyline GT-R"}

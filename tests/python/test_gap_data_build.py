@@ -1,7 +1,9 @@
 """Valid data never fails the build: raw tables with the gaps real platforms leave still build, every test green.
 
-The gaps: no comment rows, no technicians and no service records at all, no photo with a category, and
-valid but extreme sale prices (a $300 lot, a $3.4M car). What is unknown must then read as unknown.
+The gaps: no comment rows, no technicians and no service records at all, no photo with a category, one
+listing's gallery without upload times (a scraped gallery), a vehicle re-delivered with a corrected mileage
+but the same update time, two different rows of one account in one batch, and valid but extreme sale prices
+(a $300 lot, a $3.4M car). What is unknown must then read as unknown.
 """
 
 from __future__ import annotations
@@ -16,9 +18,27 @@ GAP_DATABASE = "contextpack_gaps"
 GAP_SCHEMA = "gaps"
 
 
+CORRECTED_MILEAGE = 12_345
+
+
 def leave_gaps(conn) -> None:
     conn.execute("truncate raw.comments, raw.technicians, raw.service_records")
     conn.execute("update raw.vehicle_images set category = null")
+    # scraped galleries: no photo of an even-numbered listing has an upload time
+    conn.execute("update raw.vehicle_images set uploaded_at = null where listing_id % 2 = 0")
+    # a correction re-sent later without a new update time, and two versions of one account in one batch
+    conn.execute(
+        "insert into raw.vehicles select (v).* from (select jsonb_populate_record(null::raw.vehicles,"
+        " to_jsonb(v) || jsonb_build_object('mileage', %s, '_loaded_at', v._loaded_at + interval '2 days')) as v"
+        " from (select * from raw.vehicles where mileage is not null order by _loaded_at desc, id limit 1) as v)"
+        " as corrected",
+        (CORRECTED_MILEAGE,),
+    )
+    conn.execute(
+        "insert into raw.users select (u).* from (select jsonb_populate_record(null::raw.users,"
+        " to_jsonb(u) || jsonb_build_object('location', 'Somewhere Else, ZZ')) as u"
+        " from (select * from raw.users order by id limit 1) as u) as second_version"
+    )
     sold = [row[0] for row in conn.execute("select id from raw.bat_listings where status = 'sold' order by id")]
     conn.execute("update raw.bat_listings set sale_price = 300, high_bid = 250 where id = %s", (sold[0],))
     conn.execute("update raw.bat_listings set sale_price = 3400000, high_bid = 3100000 where id = %s", (sold[1],))
@@ -67,3 +87,49 @@ def test_unknown_reads_as_unknown(gap_build):
     ).fetchone()[0]
     assert known_history == 0
     assert conn.execute(f"select count(*) from {GAP_SCHEMA}.technician_work_packages").fetchone()[0] == 0
+
+
+def test_real_data_families_read_as_unknown_or_corrected(gap_build):
+    _, conn = gap_build
+    # galleries without upload times are packaged, each photo known from an unknown time, their counts unknown;
+    # elsewhere a photo is unknown exactly when its raw row has no upload time (the generator nulls a few too)
+    rows = conn.execute(
+        "select listing_id, image_id, package #>> '{image_context,known_from}',"
+        " package #>> '{listing_context,image_count}' is null"
+        f" from {GAP_SCHEMA}.listing_image_packages"
+    ).fetchall()
+    undated_photos = {r[0] for r in conn.execute("select id from raw.vehicle_images where uploaded_at is null")}
+    undated_galleries = {
+        r[0]
+        for r in conn.execute(
+            f"select listing_id from {GAP_SCHEMA}_staging.stg_marketplace__vehicle_images"
+            " where uploaded_at is null and not has_blocking_issue"
+        )
+    }
+    assert any(listing_id % 2 == 0 for listing_id, *_ in rows)
+    assert any(listing_id % 2 == 1 for listing_id, *_ in rows)
+    for listing_id, image_id, known_from, count_unknown in rows:
+        assert (known_from == "unknown") == (image_id in undated_photos), (listing_id, image_id, known_from)
+        assert known_from in {"listing_start", "during_listing", "unknown"}
+        assert count_unknown == (listing_id in undated_galleries), listing_id
+        if listing_id % 2 == 0:
+            assert known_from == "unknown" and count_unknown
+    # the corrected vehicle: one state from that update time, the correction's mileage
+    vehicle_id, updated_at = conn.execute(
+        "select id, updated_at from raw.vehicles group by id, updated_at having count(distinct mileage) > 1"
+    ).fetchone()
+    states = conn.execute(
+        f"select mileage from {GAP_SCHEMA}_staging.stg_marketplace__vehicle_states"
+        " where vehicle_id = %s and updated_at = %s",
+        (vehicle_id, updated_at),
+    ).fetchall()
+    assert states == [(CORRECTED_MILEAGE,)]
+    # no service history delivered: the owners' service record counts are unknown, and so is every label that
+    # they could have decided (builder comes before collector and driver)
+    owners = [
+        json.loads(text)
+        for (text,) in conn.execute(f"select package::text from {GAP_SCHEMA}.owner_profile_packages")
+    ]
+    assert owners
+    assert all(p["work"]["service_records"] is None for p in owners)
+    assert {p["training_labels"]["owner_type"] for p in owners} <= {"flipper", "unknown"}

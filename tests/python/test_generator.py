@@ -636,9 +636,12 @@ def test_two_platforms_deliver_what_each_delivers(family_sample):
 
 
 def _canonical_model_from_text(model: str, make: str, generation: str | None) -> str:
-    """Undo the Cars & Bids conventions the spec names (UI text after a line break, taxonomy in brackets,
-    a repeated make, a chassis code in front, capitals): an independent reading of the raw text."""
+    """Undo the Cars & Bids conventions the spec names (UI text after a line break or a button label glued to
+    the end, taxonomy in brackets, a repeated make, a chassis code in front, capitals): an independent reading
+    of the raw text."""
     text = model.split("\n")[0]
+    for label in (" Show more", " View all photos"):
+        text = text.removesuffix(label)
     text = re.sub(r" \(.*\)$", "", text)
     if text.lower().startswith(make.lower() + " "):
         text = text[len(make) + 1 :]

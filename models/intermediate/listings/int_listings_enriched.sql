@@ -130,8 +130,9 @@ classified as (
         from (
             select
                 with_vehicle.*,
+                {#- UI text first ("... Sold for $28,500"), so its "for" is no part lot's "for". #}
                 btrim(regexp_replace(
-                    regexp_replace(lower(with_vehicle.title), {{ name_pattern('title_prefix') }}, ''),
+                    regexp_replace({{ strip_ui_text('lower(with_vehicle.title)') }}, {{ name_pattern('title_prefix') }}, ''),
                     {{ name_pattern('title_clause') }}, ''
                 )) as title_head
             from with_vehicle
@@ -206,6 +207,9 @@ gallery_counts as (
             and (listings.ended_at is null or images.uploaded_at <= listings.ended_at)
         ) as photos_added_during_listing,
         count(*) filter (where images.uploaded_at > listings.ended_at) as photos_uploaded_after_end,
+        {#- A photo without an upload time may have been there at the start or added later: while one is in the
+            gallery, the counts above are lower bounds only, and the listing's counts are unknown (final). #}
+        count(*) filter (where images.uploaded_at is null) as photos_of_unknown_upload_time,
         {#- What the listing mart reads of each photo by the end, summed as int_listings_packaged's fingerprint
             of the gallery: taken here, where the gallery is read anyway (a second pass over the 1.9M photos
             there took 0.6-0.7 s on its own at scale 0.1). hash_record_extended hashes the values as they are,
@@ -213,7 +217,7 @@ gallery_counts as (
         sum(hash_record_extended(row(
             images.image_id, images.image_url, images.image_category, images.gallery_position,
             images.width_px, images.height_px, images.uploaded_at
-        ), 0)) filter (where images.uploaded_at <= listings.ended_at) as gallery_hash_sum
+        ), 0)) filter (where images.uploaded_at is null or images.uploaded_at <= listings.ended_at) as gallery_hash_sum
     from listings
     inner join images
         on listings.listing_id = images.listing_id
@@ -270,6 +274,13 @@ final as (
             the vehicle record's, its own text's and the service records'. #}
         case
             when listing_text_mileage.says_mileage_unknown then null
+            {#- The record holds the very reading the listing states in kilometres ("45,000 km", "45k km"): a
+                scrape copied the number without its unit, so it is converted. #}
+            when
+                listing_text_mileage.mileage_parts[3] ~ '^k'
+                and abs(classified.state_mileage - {{ mileage_as_stated('listing_text_mileage.mileage_parts') }})
+                <= case when listing_text_mileage.mileage_parts[2] = 'k' then 500 else 0 end
+                then round(classified.state_mileage * 0.621371)::integer
             when classified.state_mileage is not null then classified.state_mileage
             when listing_text_mileage.mileage_parts is not null
                 then {{ mileage_in_miles('listing_text_mileage.mileage_parts') }}
@@ -283,9 +294,18 @@ final as (
         end as mileage_source,
         classified.lot_category,
         classified.lot_rule,
-        coalesce(gallery_counts.image_count_at_start, 0)::integer as image_count,
-        coalesce(gallery_counts.document_photo_count_at_start, 0)::integer as document_photo_count,
-        coalesce(gallery_counts.photos_added_during_listing, 0)::integer as photos_added_during_listing,
+        case
+            when coalesce(gallery_counts.photos_of_unknown_upload_time, 0) = 0
+                then coalesce(gallery_counts.image_count_at_start, 0)::integer
+        end as image_count,
+        case
+            when coalesce(gallery_counts.photos_of_unknown_upload_time, 0) = 0
+                then coalesce(gallery_counts.document_photo_count_at_start, 0)::integer
+        end as document_photo_count,
+        case
+            when coalesce(gallery_counts.photos_of_unknown_upload_time, 0) = 0
+                then coalesce(gallery_counts.photos_added_during_listing, 0)::integer
+        end as photos_added_during_listing,
         coalesce(gallery_counts.photos_uploaded_after_end, 0)::integer as photos_uploaded_after_end,
         gallery_counts.gallery_hash_sum,
         case

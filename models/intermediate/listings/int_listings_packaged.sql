@@ -43,8 +43,9 @@ name_rules as (
         {{ seed_version['make_aliases'] }} || '+' || {{ seed_version['model_aliases'] }}
         || '+' || {{ seed_version['canonical_models'] }} || '+' || {{ seed_version['name_patterns'] }}
             as vehicle_names_rule_version,
-        {#- mileage_as_of_start@2: a listing that says TMU has no mileage from any source (1: not from its text). #}
-        'mileage_as_of_start@2+' || {{ seed_version['name_patterns'] }} as mileage_rule_version,
+        {#- mileage_as_of_start@3: a record holding the reading the listing states in km is converted to miles;
+            2: a listing that says TMU has no mileage from any source (1: not from its text). #}
+        'mileage_as_of_start@3+' || {{ seed_version['name_patterns'] }} as mileage_rule_version,
         {{ seed_version['transmission_families'] }} as transmission_rule_version,
         {{ seed_version['platforms'] }} as platform_rule_version,
         {{ seed_version['description_signals'] }} as description_signals_rule_version

@@ -7,7 +7,8 @@
       `owner_vehicle_photos_per_vehicle` of each vehicle's latest gallery, round-robin over the vehicles
       most recently acquired first, up to `owner_vehicle_photo_limit`.
     Ties are broken by image id, so a rebuild always picks the same photos. Only photos uploaded by
-    the package cutoff count. A photo is named by a pseudonymous image key of this package's key
+    the package cutoff count (one without an upload time: delivered by it; it ranks after the dated
+    ones). A photo is named by a pseudonymous image key of this package's key
     domain, never by its id or URL (the URL would lead straight to the uploader); the restricted model
     pseudonymous_photo_urls resolves keys to URLs for a pipeline that may fetch the photos.
 #}
@@ -24,7 +25,7 @@ garage_images as (
     where
         not has_blocking_issue
         and image_category = 'garage'
-        and uploaded_at <= {{ package_cutoff() }}
+        and coalesce(uploaded_at, loaded_at) <= {{ package_cutoff() }}
 ),
 
 gallery_images as (
@@ -33,7 +34,7 @@ gallery_images as (
         not has_blocking_issue
         and listing_id is not null
         and image_category in ('exterior', 'interior', 'engine', 'undercarriage', 'detail')
-        and uploaded_at <= {{ package_cutoff() }}
+        and coalesce(uploaded_at, loaded_at) <= {{ package_cutoff() }}
 ),
 
 owner_vehicles as (
@@ -56,7 +57,7 @@ garage_photos_ranked as (
         garage_images.vehicle_id,
         row_number() over (
             partition by owner_vehicles.owner_id, garage_images.vehicle_id
-            order by garage_images.uploaded_at desc, garage_images.image_id asc
+            order by garage_images.uploaded_at desc nulls last, garage_images.image_id asc
         ) as rank_in_vehicle
     from owner_vehicles
     inner join garage_images

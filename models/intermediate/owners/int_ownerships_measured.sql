@@ -7,7 +7,8 @@
     owner) and up to the cutoff, and the miles their odometer readings show were added. The vehicle is
     described as of the cutoff (its state then; identity from its earliest state when none precedes it).
     A holding whose acquisition date is unknown is kept (delivered by the cutoff), with its length and
-    the figures that need its start unknown (null), never guessed. A lot that is no vehicle (parts,
+    the figures that need its start unknown (null), never guessed; so are the record counts of every holding
+    when no service record was delivered by the cutoff at all (a platform without service history). A lot that is no vehicle (parts,
     automobilia: lot_category non_vehicle, filed under a car make) is no holding of a vehicle and is left
     out, so it counts toward no garage; motorcycles and other vehicles (boats, tractors) stay.
 #}
@@ -118,18 +119,26 @@ latest_vehicle_prices as (
     order by vehicle_id asc, price_date desc, price desc
 ),
 
+service_history as (
+    {#- Whether the marketplace delivered any service history by the cutoff: a platform that sends none (an
+        empty table) has unknown records in every holding, not none. #}
+    select exists(select 1 from service_records) as is_delivered
+),
+
 service_within_holdings as (
     select
         holdings.ownership_id,
         {#- A holding whose start is unknown has unknown records inside it, not none. #}
-        case when holdings.acquired_date is not null then count(service_records.work_order_id) end
-            as service_record_count,
         case
-            when holdings.acquired_date is not null
+            when holdings.acquired_date is not null and service_history.is_delivered
+                then count(service_records.work_order_id)
+        end as service_record_count,
+        case
+            when holdings.acquired_date is not null and service_history.is_delivered
                 then count(*) filter (where service_records.work_category = 'modification')
         end as modification_record_count,
         case
-            when holdings.acquired_date is not null
+            when holdings.acquired_date is not null and service_history.is_delivered
                 then count(*) filter (where service_records.work_category = 'restoration')
         end as restoration_record_count,
         min(service_records.performed_date) filter (
@@ -147,12 +156,13 @@ service_within_holdings as (
             order by service_records.performed_date desc, service_records.work_order_id desc
         ) filter (where service_records.mileage_at_service is not null))[1] as last_reading_miles
     from holdings
+    cross join service_history
     left join service_records
         on
             holdings.vehicle_id = service_records.vehicle_id
             and holdings.acquired_date <= service_records.performed_date
             and holdings.holding_end_date > service_records.performed_date
-    group by holdings.ownership_id, holdings.acquired_date
+    group by holdings.ownership_id, holdings.acquired_date, service_history.is_delivered
 ),
 
 final as (

@@ -124,15 +124,20 @@ final as (
         technicians.technician_id,
         technicians.started_in_trade_date,
         floor((cutoff.cutoff_at::date - technicians.started_in_trade_date) / 365.25)::integer as years_in_trade,
-        coalesce(
-            cardinality(array_remove(
-                array(select btrim(certification) from unnest(string_to_array(technicians.certifications, ',')) as certification),
-                ''
-            )),
-            0
-        ) as certification_count,
+        {#- No certifications field (null or a placeholder, nulled in staging) is unknown, not none listed. #}
+        case
+            when technicians.certifications is not null
+                then cardinality(array_remove(
+                    array(
+                        select btrim(certification)
+                        from unnest(string_to_array(technicians.certifications, ',')) as certification
+                    ),
+                    ''
+                ))
+        end as certification_count,
         coalesce(per_technician.order_count, 0) as order_count,
-        coalesce(per_technician.photo_total, 0) as photo_total,
+        {#- Without orders there are no photos; with orders whose photos are unknown, the total is unknown. #}
+        case when per_technician.technician_id is null then 0 else per_technician.photo_total end as photo_total,
         per_technician.orders_with_photos_share,
         per_technician.photos_per_order_mean,
         per_technician.photos_per_order_stddev,

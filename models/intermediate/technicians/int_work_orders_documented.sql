@@ -9,7 +9,9 @@
     category within `comeback_max_days` to a technician, any technician (the job did not hold).
     As of the package cutoff: orders performed by it, photos uploaded by it, the technician's state at
     it, and a comeback only when the return falls by the cutoff; an order whose comeback window is
-    still open at the cutoff is undecided (null), not "held". The vehicle is described as it was when
+    still open at the cutoff is undecided (null), not "held". When no work photo was delivered at all (a
+    platform without them), every order's photo count and before/after pair are unknown (null), not none.
+    The vehicle is described as it was when
     the job was done. Orders, vehicles and photos are named by pseudonyms of the technician package's
     own key domains (no id or URL would lead back to the technician).
 #}
@@ -56,7 +58,14 @@ work_photos as (
     where
         not images.has_blocking_issue
         and images.work_order_id is not null
-        and images.uploaded_at <= cutoff.cutoff_at
+        {#- a photo without an upload time was uploaded by its delivery at the latest #}
+        and coalesce(images.uploaded_at, images.loaded_at) <= cutoff.cutoff_at
+),
+
+work_photo_history as (
+    {#- Whether any work photo was delivered by the cutoff: on a platform that sends none, an order's photos are
+        unknown, not none. #}
+    select exists(select 1 from work_photos) as is_delivered
 ),
 
 photos_per_order as (
@@ -179,8 +188,9 @@ documented as (
             else 'major'
         end as cost_band,
         orders.description_length > 0 as has_description,
-        coalesce(photos_per_order.photo_count, 0) as photo_count,
+        case when work_photo_history.is_delivered then coalesce(photos_per_order.photo_count, 0) end as photo_count,
         case
+            when not work_photo_history.is_delivered then null
             when coalesce(photos_per_order.photo_count, 0) < 2 then false
             when
                 photos_per_order.photo_span_hours
@@ -202,6 +212,7 @@ documented as (
             order by orders.performed_date desc, orders.work_order_id desc
         ) as recency_rank
     from orders
+    cross join work_photo_history
     inner join comebacks
         on orders.work_order_id = comebacks.work_order_id
     left join photos_per_order

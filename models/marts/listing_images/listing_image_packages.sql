@@ -18,7 +18,8 @@
     out, as are motorcycles, other vehicles and non-vehicle lots; photos uploaded after the end are
     left out too (counted apart in the quarantine as uploaded_after_listing_end). A photo uploaded
     during the auction says so in image_context.known_from (the mart's row_timing: a task made at
-    the start drops its row). The join is on the image's own listing_id, so a relisted vehicle's
+    the start drops its row); one without an upload time is packaged as known_from unknown, which such
+    a task drops too. The join is on the image's own listing_id, so a relisted vehicle's
     photos never fan out across its listings.
 
     Per image row this is the hot path of the whole project, so the package is assembled the cheapest
@@ -65,7 +66,7 @@ final as (
     inner join listing_sections
         on
             images.listing_id = listing_sections.listing_id
-            and images.uploaded_at <= listing_sections.listing_ended_at
+            and (images.uploaded_at is null or images.uploaded_at <= listing_sections.listing_ended_at)
     -- one row per image, flattened by the planner into a row constructor; it names the keys
     cross join lateral (  -- noqa: ST05
         select
@@ -92,7 +93,9 @@ final as (
                 images.gallery_position as position,
                 case
                     when images.uploaded_at <= listing_sections.listing_started_at then 'listing_start'
-                    else 'during_listing'
+                    when images.uploaded_at > listing_sections.listing_started_at then 'during_listing'
+                    {#- no upload time: the photo was in the gallery by the end, but since when is unknown #}
+                    else 'unknown'
                 end as known_from
         ) as image_context
     ) as package_keys

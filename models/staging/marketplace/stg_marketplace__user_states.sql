@@ -45,7 +45,7 @@ renamed as (
         end as user_type,
         {{ null_if_placeholder(clean_text('location')) }} as location,
         case when not 'future_timestamp' = any(dq_issues) then joined_at end as joined_at,
-        _loaded_at as first_loaded_at,
+        version_first_loaded_at as first_loaded_at,
         state_loaded_at as loaded_at,
         delivery_count,
         state_count,

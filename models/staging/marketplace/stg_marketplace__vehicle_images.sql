@@ -23,6 +23,7 @@
     {'reason': 'uploaded_after_listing_end',
      'when': 'uploaded_at > listing_ended_at',
      'value': "'uploaded_at=' || uploaded_at || '; listing ended_at=' || listing_ended_at"},
+    {'reason': 'unknown_upload_time', 'when': 'uploaded_at is null', 'value': "'uploaded_at=<null>'"},
     {'reason': 'future_timestamp', 'when': 'taken_at > _loaded_at', 'value': 'taken_at'},
     {'reason': 'epoch_timestamp', 'when': "taken_at < timestamptz '1970-01-01 00:00:00+00' + " ~ rule_parameter('timestamps', 'epoch_line_days') ~ " * interval '1 day'", 'value': 'taken_at'},
     {'reason': 'invalid_dimension',

@@ -134,13 +134,7 @@ made as (
             where users.id = states.current_owner_id
         ) as owner_exists,
         {#- Platform UI text comes off the model text first. #}
-        btrim(regexp_replace(
-            regexp_replace(
-                {{ null_if_placeholder(latinize_lookalikes(clean_text('states.model'))) }},
-                {{ name_pattern('model_ui_text') }}, ''
-            ),
-            {{ name_pattern('model_ui_words') }}, '', 'i'
-        )) as model_without_ui_text
+        {{ strip_ui_text(null_if_placeholder(latinize_lookalikes(clean_text('states.model')))) }} as model_without_ui_text
     from states
     left join make_aliases
         on make_aliases.make_key = regexp_replace(
@@ -370,16 +364,17 @@ renamed as (
         generation_name as model_generation,
         alias_id as model_alias_id,
         {{ null_if_placeholder(latinize_lookalikes(clean_text('model'))) }} as model_as_delivered,
-        {{ null_if_placeholder(clean_text('"trim"')) }} as trim_level,
-        {{ null_if_placeholder(latinize_lookalikes(clean_text('color'))) }} as color,
-        {{ null_if_placeholder(clean_text('interior_color')) }} as interior_color,
+        {#- Platform UI text comes off every descriptive field, as off the model. #}
+        {{ null_if_placeholder(strip_ui_text(clean_text('"trim"'))) }} as trim_level,
+        {{ null_if_placeholder(strip_ui_text(latinize_lookalikes(clean_text('color')))) }} as color,
+        {{ null_if_placeholder(strip_ui_text(clean_text('interior_color'))) }} as interior_color,
         case when not 'mileage_out_of_range' = any(dq_issues) then mileage end as mileage,
-        {{ null_if_placeholder(clean_text('transmission')) }} as transmission,
+        {{ null_if_placeholder(strip_ui_text(clean_text('transmission'))) }} as transmission,
         case when not {{ is_placeholder('transmission') }} then transmission_family end as transmission_family,
         substring(lower(transmission) from '([0-9]+) ?-? ?(?:speed|spd|sp)')::integer as gear_count,
-        {{ null_if_placeholder(clean_text('engine')) }} as engine,
-        {{ null_if_placeholder(clean_text('body_style')) }} as body_style,
-        {{ null_if_placeholder(clean_text('drivetrain')) }} as drivetrain,
+        {{ null_if_placeholder(strip_ui_text(clean_text('engine'))) }} as engine,
+        {{ null_if_placeholder(strip_ui_text(clean_text('body_style'))) }} as body_style,
+        {{ null_if_placeholder(strip_ui_text(clean_text('drivetrain'))) }} as drivetrain,
         case
             when not 'condition_rating_out_of_range' = any(dq_issues) then condition_rating
         end as condition_rating,
@@ -388,7 +383,7 @@ renamed as (
         lot_rule,
         case when not 'future_timestamp' = any(dq_issues) then created_at end as created_at,
         case when not 'future_timestamp' = any(dq_issues) then updated_at end as updated_at,
-        _loaded_at as first_loaded_at,
+        version_first_loaded_at as first_loaded_at,
         state_loaded_at as loaded_at,
         delivery_count,
         state_count,

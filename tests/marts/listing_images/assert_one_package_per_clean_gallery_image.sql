@@ -1,4 +1,5 @@
--- Exactly one package per clean gallery image of a finished car listing uploaded by its end: no image
+-- Exactly one package per clean gallery image of a finished car listing uploaded by its end (or at an
+-- unknown time): no image
 -- lost, none duplicated by relists, duplicate comments or re-delivered rows or vehicle states.
 with
 
@@ -12,7 +13,8 @@ expected as (
         and listings.listing_status in ('sold', 'reserve_not_met', 'withdrawn')
         and listings.ended_at is not null
         and listings.lot_category = 'car'
-        and images.uploaded_at <= listings.ended_at
+        -- a photo without an upload time was in the gallery by the end (it was delivered as part of it)
+        and (images.uploaded_at is null or images.uploaded_at <= listings.ended_at)
 ),
 
 packaged as (
