@@ -2,7 +2,7 @@
     The nine raw tables of the source contract and the staging model that owns each one's
     quality rules: the one list the quarantine, the reconciliation and their tests loop over.
     states_model: the table is delivered as a history of states (a re-delivery is a new state,
-    kept with every rule it breaks in this companion model), so only exact re-sends are duplicates.
+    kept with every rule it breaks in this companion model), so only exact re-sends (and a version not kept of two delivered for one time in one batch) are duplicates.
 #}
 {% macro marketplace_tables() %}
     {{ return([

@@ -1,7 +1,8 @@
 {#
     Incremental staging (stg_marketplace__vehicle_images, __comments, __bids): a run recomputes only the keys whose
     staged row can have changed, and delete+insert by key replaces them. Staging keeps every delivered key (bad rows
-    are flagged, never dropped), so replacing the affected keys gives exactly what a full rebuild gives.
+    are flagged, never dropped; a row without an id has no key and is counted in stg_marketplace__rows_without_id),
+    so replacing the affected keys gives exactly what a full rebuild gives.
 
     The watermark is the latest _loaded_at the model already holds. Raw rows arrive in daily batches whose
     _loaded_at only grows, so every row delivered since the last run has _loaded_at >= it. `>=` rather than `>`:
@@ -56,6 +57,9 @@
 
             {{ ids_loaded_since(table_name, 'watermark', references) }}
         )
+    {%- else %}
+        {#- a row without an id cannot be keyed: stg_marketplace__rows_without_id counts it #}
+        where id is not null
     {%- endif %}
 {%- endmacro %}
 

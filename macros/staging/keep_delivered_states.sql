@@ -7,10 +7,11 @@
     next state's (valid_to null: still valid). is_current_delivery marks the state holding the latest
     _loaded_at (of two versions loaded in one batch, the one that became true last), the row the
     source contract calls current; state_loaded_at is the latest copy of the state. delivery_count counts the raw rows of the key, state_count its states.
-    Two deliveries of a key that became true at the same time but say different things (a correction re-sent
-    without a new update time, or two versions in one batch) cannot both be states: the later load (then the
-    larger content hash, so a rebuild picks the same one) is the state, and the other counts as an older copy
-    of it (delivery_count - state_count). version_first_loaded_at is when that valid_from was first delivered.
+    A delivery that says something else than the first delivery for the same valid_from (a correction
+    re-sent later without a new update time) is known only from its own load: it starts a state valid from its
+    _loaded_at, so no package made before it arrived changes. Two versions in one batch for one valid_from
+    cannot both be states: the larger content hash is kept (a rebuild picks the same one) and the other
+    counts as an older copy (delivery_count - state_count).
     valid_from: SQL over `relation` for when a delivered row became true (e.g. its updated_at).
 #}
 {% macro keep_delivered_states(relation, key_column, valid_from) %}
@@ -54,25 +55,40 @@
                     ) = 1 as is_latest_delivery
                 from (
                     select
-                        versions.*,
-                        row_number() over (
-                            partition by versions.{{ key_column }}, versions.valid_from
-                            order by versions._loaded_at desc, versions.content_hash desc
-                        ) as version_rank,
-                        min(versions._loaded_at) over (
-                            partition by versions.{{ key_column }}, versions.valid_from
-                        ) as version_first_loaded_at
+                        corrected.*,
+                        {#- Of versions that still share a valid_from (one batch), the larger content hash. #}
+                        first_value(corrected.content_hash) over (
+                            partition by corrected.{{ key_column }}, corrected.valid_from
+                            order by corrected._loaded_at desc, corrected.content_hash desc
+                        ) as kept_content_hash
                     from (
                         select
-                            {{ relation }}.*,
-                            {{ valid_from }} as valid_from,
-                            md5((to_jsonb({{ relation }}) - '_loaded_at')::text) as content_hash,
-                            count(*) over (partition by {{ relation }}.{{ key_column }}) as delivery_count
-                        from {{ relation }}
-                    ) as versions
+                            versions.*,
+                            case
+                                when
+                                    versions._loaded_at > min(versions._loaded_at) over same_time
+                                    and versions.content_hash <> first_value(versions.content_hash) over first_said
+                                    then versions._loaded_at
+                                else versions.delivered_valid_from
+                            end as valid_from
+                        from (
+                            select
+                                {{ relation }}.*,
+                                {{ valid_from }} as delivered_valid_from,
+                                md5((to_jsonb({{ relation }}) - '_loaded_at')::text) as content_hash,
+                                count(*) over (partition by {{ relation }}.{{ key_column }}) as delivery_count
+                            from {{ relation }}
+                        ) as versions
+                        window
+                            same_time as (partition by versions.{{ key_column }}, versions.delivered_valid_from),
+                            first_said as (
+                                partition by versions.{{ key_column }}, versions.delivered_valid_from
+                                order by versions._loaded_at, versions.content_hash
+                            )
+                    ) as corrected
                 ) as deliveries
-                {#- One delivery per key and valid_from (see above); delivery_count still counts them all. #}
-                where deliveries.version_rank = 1
+                {#- delivery_count still counts the versions left out here. #}
+                where deliveries.content_hash = deliveries.kept_content_hash
             ) as flagged
         ) as numbered
         order by numbered.{{ key_column }} asc, numbered.state_number asc, numbered.valid_from asc, numbered._loaded_at asc

@@ -19,6 +19,7 @@ GAP_SCHEMA = "gaps"
 
 
 CORRECTED_MILEAGE = 12_345
+UNKEYED_TABLES = ("users", "vehicles", "bat_listings", "vehicle_images", "bids", "ownerships")
 
 
 def leave_gaps(conn) -> None:
@@ -34,6 +35,13 @@ def leave_gaps(conn) -> None:
         " as corrected",
         (CORRECTED_MILEAGE,),
     )
+    # rows without an id (a primary key): counted and quarantined, never a crash
+    for table in UNKEYED_TABLES:
+        conn.execute(
+            f"insert into raw.{table} select (r).* from (select jsonb_populate_record(null::raw.{table},"
+            f" to_jsonb(t) || jsonb_build_object('id', null)) as r"
+            f" from (select * from raw.{table} order by _loaded_at, id limit 2) as t) as unkeyed"
+        )
     conn.execute(
         "insert into raw.users select (u).* from (select jsonb_populate_record(null::raw.users,"
         " to_jsonb(u) || jsonb_build_object('location', 'Somewhere Else, ZZ')) as u"
@@ -114,16 +122,20 @@ def test_real_data_families_read_as_unknown_or_corrected(gap_build):
         assert count_unknown == (listing_id in undated_galleries), listing_id
         if listing_id % 2 == 0:
             assert known_from == "unknown" and count_unknown
-    # the corrected vehicle: one state from that update time, the correction's mileage
-    vehicle_id, updated_at = conn.execute(
-        "select id, updated_at from raw.vehicles group by id, updated_at having count(distinct mileage) > 1"
+    # the corrected vehicle: the first delivery stays the state of its time, the correction is a state from its
+    # own load on (no package made before it arrived changes)
+    vehicle_id, updated_at, first_mileage, first_load, correction_load = conn.execute(
+        "select id, updated_at, (array_agg(mileage order by _loaded_at))[1], min(_loaded_at), max(_loaded_at)"
+        " from raw.vehicles where id is not null group by id, updated_at having count(distinct mileage) > 1"
     ).fetchone()
     states = conn.execute(
-        f"select mileage from {GAP_SCHEMA}_staging.stg_marketplace__vehicle_states"
-        " where vehicle_id = %s and updated_at = %s",
+        f"select mileage, valid_from from {GAP_SCHEMA}_staging.stg_marketplace__vehicle_states"
+        " where vehicle_id = %s and updated_at = %s order by valid_from",
         (vehicle_id, updated_at),
     ).fetchall()
-    assert states == [(CORRECTED_MILEAGE,)]
+    assert first_mileage != CORRECTED_MILEAGE and first_load < correction_load
+    assert states[-1] == (CORRECTED_MILEAGE, correction_load)
+    assert states[0][0] == first_mileage and states[0][1] < correction_load
     # no service history delivered: the owners' service record counts are unknown, and so is every label that
     # they could have decided (builder comes before collector and driver)
     owners = [
@@ -133,3 +145,15 @@ def test_real_data_families_read_as_unknown_or_corrected(gap_build):
     assert owners
     assert all(p["work"]["service_records"] is None for p in owners)
     assert {p["training_labels"]["owner_type"] for p in owners} <= {"flipper", "unknown"}
+
+
+def test_rows_without_an_id_are_quarantined(gap_build):
+    _, conn = gap_build
+    for table in UNKEYED_TABLES:
+        raw = conn.execute(f"select count(*) from raw.{table} where id is null").fetchone()[0]
+        quarantined = conn.execute(
+            f"select count(*), count(distinct record_key) from {GAP_SCHEMA}.quarantined_rows"
+            " where table_name = %s and reason = 'missing_id' and severity = 'blocking'",
+            (table,),
+        ).fetchone()
+        assert raw == 2 and quarantined == (2, 2), (table, raw, quarantined)

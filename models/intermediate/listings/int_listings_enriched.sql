@@ -210,6 +210,9 @@ gallery_counts as (
         {#- A photo without an upload time may have been there at the start or added later: while one is in the
             gallery, the counts above are lower bounds only, and the listing's counts are unknown (final). #}
         count(*) filter (where images.uploaded_at is null) as photos_of_unknown_upload_time,
+        count(*) filter (
+            where images.uploaded_at is null and coalesce(images.image_category, 'documents') = 'documents'
+        ) as document_photos_of_unknown_upload_time,
         {#- What the listing mart reads of each photo by the end, summed as int_listings_packaged's fingerprint
             of the gallery: taken here, where the gallery is read anyway (a second pass over the 1.9M photos
             there took 0.6-0.7 s on its own at scale 0.1). hash_record_extended hashes the values as they are,
@@ -298,8 +301,9 @@ final as (
             when coalesce(gallery_counts.photos_of_unknown_upload_time, 0) = 0
                 then coalesce(gallery_counts.image_count_at_start, 0)::integer
         end as image_count,
+        {#- Documents only: an undated photo that is no document (by its category) leaves that count known. #}
         case
-            when coalesce(gallery_counts.photos_of_unknown_upload_time, 0) = 0
+            when coalesce(gallery_counts.document_photos_of_unknown_upload_time, 0) = 0
                 then coalesce(gallery_counts.document_photo_count_at_start, 0)::integer
         end as document_photo_count,
         case

@@ -14,8 +14,8 @@
     6. unknown   - no measured use: driver or collector cannot be told apart;
     7. driver    - everyone else: vehicles used (measured) without flips, builds or a collection.
     Missing evidence (no readings, no completed holding, no service record) never matches a case, and
-    service records of unknown count (none delivered at all, or no holding with a known start) make the label
-    `unknown` once cases 1-3 did not match, since they could decide case 4; an
+    service records of unknown count in any holding (none delivered at all, or a holding whose start is
+    unknown) make the label `unknown` once cases 1-4 did not match, since they could decide case 4; an
     account type unknown at the cutoff makes the label `unknown` too, since it would decide case 1, and so do
     completed holdings of unknown length that could decide case 3 (flipped_share_min and _max bound it).
 #}
@@ -48,9 +48,13 @@ labeled as (
                 and modification_record_count + restoration_record_count
                 >= {{ rule_parameter('owner_type', 'builder_min_modification_records') }}
                 then 'builder'
-            {#- Service records unknown (none delivered, or no holding with a known start): builder cannot be
+            {#- Service records of a holding unknown (none delivered, or its start unknown): builder cannot be
                 ruled out, so no later case may claim the owner. #}
-            when modification_record_count is null or restoration_record_count is null then 'unknown'
+            when
+                modification_record_count is null
+                or restoration_record_count is null
+                or holdings_without_record_count > 0
+                then 'unknown'
             when
                 median_holding_years >= {{ rule_parameter('owner_type', 'collector_min_median_holding_years') }}
                 or vehicles_held_now >= {{ rule_parameter('owner_type', 'collector_min_vehicles_held_now') }}

@@ -200,7 +200,7 @@ documented as (
                 span, so with one missing the pair is unknown (null), never a confident no. #}
             when photos_per_order.dated_photo_count = photos_per_order.photo_count then false
         end as has_before_after_pair,
-        coalesce(photos_per_order.photos, '[]'::jsonb) as photos,
+        case when work_photo_history.is_delivered then coalesce(photos_per_order.photos, '[]'::jsonb) end as photos,
         coalesce(photos_per_order.photo_image_ids, array[]::uuid[]) as photo_image_ids,
         comebacks.is_comeback_source,
         orders.performed_date - lag(orders.performed_date) over (

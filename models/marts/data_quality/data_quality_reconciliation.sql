@@ -1,6 +1,7 @@
 {#
     Per raw table: how many rows arrived and where each went. arrived = clean + blocked +
-    superseded + history: the current row of every key is clean or blocked, an exact older copy is
+    superseded + history: the current row of every key is clean or blocked (a row without an id is
+    blocked, a key of its own: stg_marketplace__rows_without_id), an exact older copy is
     superseded (quarantined as duplicate_delivery), and an older state of a table delivered as a
     history of states is kept in its *_states model. The singular test
     tests/marts/data_quality/assert_reconciliation_matches_raw.sql recounts every figure from the
@@ -33,16 +34,27 @@ counted as (
     {%- endfor %}
 ),
 
-final as (
+unkeyed as (
+    {#- A raw row without an id is a key of its own, blocked. #}
     select
         table_name,
-        coalesce(arrived_rows, 0)::bigint as arrived_rows,
-        clean_rows,
-        blocked_rows,
-        coalesce(superseded_rows, 0)::bigint as superseded_rows,
-        coalesce(history_rows, 0)::bigint as history_rows,
-        clean_rows_with_warnings
+        count(*)::bigint as unkeyed_rows
+    from {{ ref('stg_marketplace__rows_without_id') }}
+    group by table_name
+),
+
+final as (
+    select
+        counted.table_name,
+        (coalesce(counted.arrived_rows, 0) + coalesce(unkeyed.unkeyed_rows, 0))::bigint as arrived_rows,
+        counted.clean_rows,
+        (counted.blocked_rows + coalesce(unkeyed.unkeyed_rows, 0))::bigint as blocked_rows,
+        coalesce(counted.superseded_rows, 0)::bigint as superseded_rows,
+        coalesce(counted.history_rows, 0)::bigint as history_rows,
+        counted.clean_rows_with_warnings
     from counted
+    left join unkeyed
+        on counted.table_name = unkeyed.table_name
 )
 
 select * from final

@@ -2,8 +2,10 @@
     One row per rule a raw row breaks (blocking or warning), plus one row per superseded older
     copy of a re-delivered id. Tables delivered as a history of states (macro marketplace_tables)
     report the rules every state breaks, ranked from the current state (1) back, and count only
-    exact re-sends of a state as duplicates: an older state is history, not a defect. Non-car lots
-    that only the listing title gives away are flagged on the listing (int_listings_enriched).
+    exact re-sends of a state (and a version not kept of two delivered for one time in one batch) as
+    duplicates: an older state is history, not a defect. Non-car lots
+    that only the listing title gives away are flagged on the listing (int_listings_enriched), and a
+    raw row without an id is reported by a name of its content (stg_marketplace__rows_without_id).
 #}
 
 with
@@ -85,6 +87,17 @@ flagged_rows as (
         listings.loaded_at as latest_loaded_at
     from {{ ref('int_listings_enriched') }} as listings
     where listings.lot_category <> 'car'
+
+    union all
+
+    select
+        unkeyed.table_name,
+        unkeyed.row_key as record_key,
+        1 as delivery_rank,
+        'missing_id' as reason,
+        'id=<null>' as evidence,
+        unkeyed.loaded_at as latest_loaded_at
+    from {{ ref('stg_marketplace__rows_without_id') }} as unkeyed
 ),
 
 final as (

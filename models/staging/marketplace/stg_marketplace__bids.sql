@@ -52,6 +52,9 @@ source as (
     select * from {{ source('marketplace', 'bids') }}
     {%- if is_incremental() %}
         where id in (select recomputed_ids.id from recomputed_ids)
+    {%- else %}
+        {#- a row without an id is no bid of anyone's: stg_marketplace__rows_without_id counts it #}
+        where id is not null
     {%- endif %}
 ),
 

@@ -15,6 +15,8 @@ with
 
 source as (
     select * from {{ source('marketplace', 'technicians') }}
+    {#- a row without an id cannot be keyed: stg_marketplace__rows_without_id counts it #}
+    where id is not null
 ),
 
 states as (
@@ -51,7 +53,7 @@ renamed as (
         {{ null_if_placeholder(clean_text('shop_name')) }} as shop_name,
         {{ null_if_placeholder(clean_text('certifications')) }} as certifications,
         case when not 'future_timestamp' = any(dq_issues) then started_at end as started_in_trade_date,
-        version_first_loaded_at as first_loaded_at,
+        _loaded_at as first_loaded_at,
         state_loaded_at as loaded_at,
         delivery_count,
         state_count,

@@ -18,6 +18,8 @@ with
 
 source as (
     select * from {{ source('marketplace', 'users') }}
+    {#- a row without an id cannot be keyed: stg_marketplace__rows_without_id counts it #}
+    where id is not null
 ),
 
 states as (
@@ -45,7 +47,7 @@ renamed as (
         end as user_type,
         {{ null_if_placeholder(clean_text('location')) }} as location,
         case when not 'future_timestamp' = any(dq_issues) then joined_at end as joined_at,
-        version_first_loaded_at as first_loaded_at,
+        _loaded_at as first_loaded_at,
         state_loaded_at as loaded_at,
         delivery_count,
         state_count,

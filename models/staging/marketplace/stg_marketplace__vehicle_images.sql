@@ -93,6 +93,9 @@ source as (
     select * from {{ source('marketplace', 'vehicle_images') }}
     {%- if is_incremental() %}
         where id in (select recomputed_ids.id from recomputed_ids)
+    {%- else %}
+        {#- a row without an id cannot be keyed: stg_marketplace__rows_without_id counts it #}
+        where id is not null
     {%- endif %}
 ),
 

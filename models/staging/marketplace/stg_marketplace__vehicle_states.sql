@@ -83,6 +83,9 @@ source as (
     select * from {{ source('marketplace', 'vehicles') }}
     {%- if is_incremental() %}
         where id in (select recomputed_ids.id from recomputed_ids)
+    {%- else %}
+        {#- a row without an id cannot be keyed: stg_marketplace__rows_without_id counts it #}
+        where id is not null
     {%- endif %}
 ),
 
@@ -383,7 +386,7 @@ renamed as (
         lot_rule,
         case when not 'future_timestamp' = any(dq_issues) then created_at end as created_at,
         case when not 'future_timestamp' = any(dq_issues) then updated_at end as updated_at,
-        version_first_loaded_at as first_loaded_at,
+        _loaded_at as first_loaded_at,
         state_loaded_at as loaded_at,
         delivery_count,
         state_count,
