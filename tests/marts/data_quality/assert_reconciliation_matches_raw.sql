@@ -1,15 +1,15 @@
 -- Every figure of the reconciliation recounted from the raw tables themselves: rows that arrived,
--- keys (current rows = clean + blocked), exact re-sends and corrected versions (superseded) and older
--- states (history, for tables delivered as a history of states: what a key said as of a valid-from time,
--- its last delivery for that time, is a new state when it changes something against the time before).
+-- keys (current rows = clean + blocked), exact re-sends and versions left out (superseded) and older
+-- states (history, for tables delivered as a history of states, by the rules below).
 -- A row without an id is a key (and a state) of its own. Nothing lost, nothing invented, nothing counted
 -- twice.
 with
 
 raw_counts as (
-    {#- Tables delivered as a history of states. A delivery that says something else than the first one loaded for
-        its valid-from time is a correction, true from its own load; of versions still sharing a time (one batch)
-        the larger content hash stands. A state starts where what stands changes. #}
+    {#- Tables delivered as a history of states, recounted with joins and group-bys: of versions of one time in one
+        batch the larger content hash stands; a later one that says something else than what was first said for its
+        time is a correction, true from its own load when its time is the latest the key had by then, else left
+        out; a state starts where what stands changes. #}
     {%- for table in marketplace_tables() if table.states_model %}
         {%- set valid_from = 'least(coalesce(raw_rows.updated_at, raw_rows._loaded_at), raw_rows._loaded_at)' if table.table == 'vehicles' else 'raw_rows._loaded_at' %}
         {%- set unkeyed = "(select count(*) from " ~ source('marketplace', table.table) ~ " where id is null)" %}
@@ -21,39 +21,56 @@ raw_counts as (
         from (
             with
 
-            delivered as (
+            batch_winners as (
                 select
                     raw_rows.id,
-                    raw_rows._loaded_at,
                     {{ valid_from }} as delivered_from,
-                    md5((to_jsonb(raw_rows) - '_loaded_at')::text) as content_hash
+                    raw_rows._loaded_at,
+                    max(md5((to_jsonb(raw_rows) - '_loaded_at')::text)) as content_hash
                 from {{ source('marketplace', table.table) }} as raw_rows
                 where raw_rows.id is not null
+                group by raw_rows.id, {{ valid_from }}, raw_rows._loaded_at
             ),
 
             said_first as (
-                select distinct on (delivered.id, delivered.delivered_from)
-                    delivered.id,
-                    delivered.delivered_from,
-                    delivered._loaded_at,
-                    delivered.content_hash
-                from delivered
-                order by delivered.id, delivered.delivered_from, delivered._loaded_at, delivered.content_hash
+                select distinct on (batch_winners.id, batch_winners.delivered_from)
+                    batch_winners.id,
+                    batch_winners.delivered_from,
+                    batch_winners.content_hash
+                from batch_winners
+                order by batch_winners.id, batch_winners.delivered_from, batch_winners._loaded_at
+            ),
+
+            latest_times as (
+                select
+                    loads.id,
+                    loads._loaded_at,
+                    max(earlier.delivered_from) as latest_time
+                from (
+                    select distinct
+                        batch_winners.id,
+                        batch_winners._loaded_at
+                    from batch_winners
+                ) as loads
+                inner join batch_winners as earlier
+                    on loads.id = earlier.id and loads._loaded_at >= earlier._loaded_at
+                group by loads.id, loads._loaded_at
             ),
 
             timed as (
                 select
-                    delivered.*,
+                    batch_winners.*,
                     case
-                        when
-                            delivered._loaded_at > said_first._loaded_at
-                            and delivered.content_hash <> said_first.content_hash
-                            then delivered._loaded_at
-                        else delivered.delivered_from
+                        when batch_winners.content_hash = said_first.content_hash then batch_winners.delivered_from
+                        when batch_winners.delivered_from = latest_times.latest_time then batch_winners._loaded_at
                     end as effective_from
-                from delivered
+                from batch_winners
                 inner join said_first
-                    on delivered.id = said_first.id and delivered.delivered_from = said_first.delivered_from
+                    on
+                        batch_winners.id = said_first.id
+                        and batch_winners.delivered_from = said_first.delivered_from
+                inner join latest_times
+                    on batch_winners.id = latest_times.id and batch_winners._loaded_at = latest_times._loaded_at
             ),
 
             standing as (
@@ -63,6 +80,7 @@ raw_counts as (
                     (array_agg(timed.content_hash order by timed._loaded_at desc, timed.content_hash desc))[1]
                         as content_hash
                 from timed
+                where timed.effective_from is not null
                 group by timed.id, timed.effective_from
             ),
 
