@@ -16,7 +16,8 @@
 
     Linear, no self-join over all pairs: per comparable group, sales and listing starts are put on
     one timeline; a running count tells each start how many sales closed before it, and only the
-    last `max_comparables` of those sales are joined back by sequence number. A year band is a group
+    last `max_comparables` of those sales are joined back by sequence number (and by the block of
+    sequence numbers they lie in, so the join never visits the rest of the group). A year band is a group
     per target year: each sale is copied to every model year within the band of its own.
 #}
 {% set levels = [
@@ -121,6 +122,28 @@ closed_sales as (
         where not counted.is_sale
     ),
 
+    {#- The last max_comparables sales before a start lie in at most two blocks of max_comparables sequence
+        numbers. Joined on the block as well as the group, a start meets at most twice that many sales instead
+        of every sale of its group (a filter whose work grew with the square of a group's size: 2.2 s at scale
+        0.1, 81-85 s at 1.0). Both sides are fenced (offset 0), so the planner keeps the block a join key. #}
+    {{ level.name }}_starts_by_block as (
+        select
+            start_rows.*,
+            (greatest(start_rows.sales_closed_before - {{ rule_parameter(level.rule, 'max_comparables') }}::bigint + 1, 1) - 1)
+            / {{ rule_parameter(level.rule, 'max_comparables') }}::bigint + block_step.blocks_ahead as sale_block
+        from {{ level.name }}_sales_before_start as start_rows
+        cross join (values (0), (1)) as block_step (blocks_ahead)
+        offset 0  -- noqa: AM09
+    ),
+
+    {{ level.name }}_sales_by_block as (
+        select
+            level_sales.*,
+            (level_sales.sale_sequence - 1) / {{ rule_parameter(level.rule, 'max_comparables') }}::bigint as sale_block
+        from {{ level.name }}_sales as level_sales
+        offset 0  -- noqa: AM09
+    ),
+
     {{ level.name }}_comparables as (
         select
             before_start.listing_id,
@@ -139,11 +162,12 @@ closed_sales as (
             {#- Their typical odometer (mean log miles of those with a reading), for the mileage adjustment. #}
             avg(sales.log_mileage) as comparable_log_mileage,
             array_agg(sales.listing_id order by sales.sale_sequence) as comparable_listing_ids
-        from {{ level.name }}_sales_before_start as before_start
-        inner join {{ level.name }}_sales as sales
+        from {{ level.name }}_starts_by_block as before_start
+        inner join {{ level.name }}_sales_by_block as sales
             on
                 {% for key in level.group_keys %}before_start.{{ key }} = sales.{{ key }} and {% endfor %}
-                sales.sale_sequence > before_start.sales_closed_before - {{ rule_parameter(level.rule, 'max_comparables') }}
+                before_start.sale_block = sales.sale_block
+                and sales.sale_sequence > before_start.sales_closed_before - {{ rule_parameter(level.rule, 'max_comparables') }}
                 and before_start.sales_closed_before >= sales.sale_sequence
                 and sales.ended_at >= before_start.started_at - {{ rule_parameter(level.rule, 'max_age_days') }} * interval '1 day'
         group by before_start.listing_id
