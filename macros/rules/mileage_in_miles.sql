@@ -5,8 +5,13 @@
 {% macro mileage_in_miles(parts) -%}
     round(
         {{ mileage_as_stated(parts) }}
-        * case when {{ parts }}[3] ~ '^k' then 0.621371 else 1 end
+        * case when {{ parts }}[3] ~ '^k' then {{ miles_per_kilometre() }} else 1 end
     )::integer
+{%- endmacro %}
+
+{#- Miles in a kilometre: the one place the factor is written. #}
+{% macro miles_per_kilometre() -%}
+    0.621371
 {%- endmacro %}
 
 {#

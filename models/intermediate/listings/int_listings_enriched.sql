@@ -283,7 +283,7 @@ final as (
                 listing_text_mileage.mileage_parts[3] ~ '^k'
                 and abs(classified.state_mileage - {{ mileage_as_stated('listing_text_mileage.mileage_parts') }})
                 <= case when listing_text_mileage.mileage_parts[2] = 'k' then 500 else 0 end
-                then round(classified.state_mileage * 0.621371)::integer
+                then round(classified.state_mileage * {{ miles_per_kilometre() }})::integer
             when classified.state_mileage is not null then classified.state_mileage
             when listing_text_mileage.mileage_parts is not null
                 then {{ mileage_in_miles('listing_text_mileage.mileage_parts') }}
