@@ -21,20 +21,20 @@ holdings as (
 ),
 
 garage_images as (
-    select * from {{ ref('stg_marketplace__vehicle_images') }}
+    select images.* from {{ ref('stg_marketplace__vehicle_images') }} as images
     where
-        not has_blocking_issue
-        and image_category = 'garage'
-        and coalesce(uploaded_at, loaded_at) <= {{ package_cutoff() }}
+        not images.has_blocking_issue
+        and images.image_category = 'garage'
+        and {{ photo_uploaded_by('images', package_cutoff()) }}
 ),
 
 gallery_images as (
-    select * from {{ ref('stg_marketplace__vehicle_images') }}
+    select images.* from {{ ref('stg_marketplace__vehicle_images') }} as images
     where
-        not has_blocking_issue
-        and listing_id is not null
-        and image_category in ('exterior', 'interior', 'engine', 'undercarriage', 'detail')
-        and coalesce(uploaded_at, loaded_at) <= {{ package_cutoff() }}
+        not images.has_blocking_issue
+        and images.listing_id is not null
+        and images.image_category in ('exterior', 'interior', 'engine', 'undercarriage', 'detail')
+        and {{ photo_uploaded_by('images', package_cutoff()) }}
 ),
 
 owner_vehicles as (

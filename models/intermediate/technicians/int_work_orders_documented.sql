@@ -58,8 +58,7 @@ work_photos as (
     where
         not images.has_blocking_issue
         and images.work_order_id is not null
-        {#- a photo without an upload time was uploaded by its delivery at the latest #}
-        and coalesce(images.uploaded_at, images.loaded_at) <= cutoff.cutoff_at
+        and {{ photo_uploaded_by('images', 'cutoff.cutoff_at') }}
 ),
 
 work_photo_history as (
