@@ -1,14 +1,16 @@
 {% set categories = "('exterior', 'interior', 'engine', 'undercarriage', 'detail', 'documents', 'garage', 'work')" %}
-{% set url_pattern = "'^https://[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}(:[0-9]+)?/[^[:space:]]+$'" %}
+{#- Groups that do not capture ((?:...)): PostgreSQL's matcher runs faster without capturing groups, and `~` needs
+    none. Applied to trimmed_url, the URL trimmed once per row (with_references). #}
+{% set url_pattern = "'^https://[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}(?::[0-9]+)?/[^[:space:]]+$'" %}
 {% set checks = [
     {'reason': 'orphan_reference',
      'when': 'not vehicle_exists or not listing_exists or not work_order_exists',
      'value': "concat_ws('; ', case when not vehicle_exists then 'vehicle_id=' || vehicle_id end, case when not listing_exists then 'listing_id=' || listing_id end, case when not work_order_exists then 'work_order_id=' || work_order_id end)"},
     {'reason': 'missing_required_value',
-     'when': "vehicle_id is null or nullif(btrim(image_url), '') is null",
+     'when': "vehicle_id is null or nullif(trimmed_url, '') is null",
      'value': "'vehicle_id=' || coalesce(vehicle_id::text, '<null>') || '; image_url=' || coalesce(image_url, '<null>')"},
     {'reason': 'malformed_url',
-     'when': "nullif(btrim(image_url), '') is not null and btrim(image_url) !~ " ~ url_pattern,
+     'when': "nullif(trimmed_url, '') is not null and trimmed_url !~ " ~ url_pattern,
      'value': 'image_url'},
     {'reason': 'duplicate_image_url', 'when': 'url_rank > 1', 'value': 'image_url'},
     {'reason': 'listing_vehicle_mismatch',
@@ -113,6 +115,7 @@ with_references as (
         photo must show its listing's vehicle. #}
     select
         latest_delivery.*,
+        btrim(latest_delivery.image_url) as trimmed_url,
         row_number() over (
             partition by btrim(latest_delivery.image_url)
             order by latest_delivery.uploaded_at, latest_delivery.id
@@ -154,7 +157,7 @@ renamed as (
         listing_id,
         work_order_id,
         case when uploader_exists then uploader_id end as uploader_id,
-        btrim(image_url) as image_url,
+        trimmed_url as image_url,
         {#- A category outside the known eight, or none, is unknown: the photo is still packaged. #}
         case when lower(btrim(category)) in {{ categories }} then lower(btrim(category)) end as image_category,
         position as gallery_position,
