@@ -88,3 +88,50 @@
     from {{ source('marketplace', table_name) }} as raw_rows
     where {{ is_in_groups(group_expression, groups_cte, group_column) }}
 {%- endmacro %}
+
+{#
+    The guard of every incremental staging model (its pre-hook): a run adds to what the model holds only while the
+    raw table still holds every row the model was built from. Raw tables only grow (the source contract: a row is
+    re-delivered, never deleted or changed in place), so the raw rows with an id loaded by the model's latest
+    `loaded_at` are exactly the deliveries it counted (delivery_count; per key_column when the model has several
+    rows per key). A raw table that was replaced (a new extract, another platform's scrape loaded in its place),
+    truncated or cut breaks the count, and the model is emptied here: this run then recomputes every raw row (its
+    watermark is gone) instead of keeping rows whose raw rows are gone. One scan of the raw table per run. A row
+    corrected in place, leaving the count as it was, is not seen: that needs `--full-refresh` (README).
+#}
+{% macro empty_if_raw_was_replaced(table_name, key_column=none) -%}
+    {%- if not is_incremental() -%}
+        {{ return('select 1') }}
+    {%- endif -%}
+    {%- set counts -%}
+        select
+            (
+                select count(*)
+                from {{ source('marketplace', table_name) }} as raw_rows
+                where
+                    raw_rows.id is not null
+                    and raw_rows._loaded_at <= (select max(staged.loaded_at) from {{ this }} as staged)
+            ) as raw_rows,
+            {%- if key_column %}
+            (
+                select coalesce(sum(per_key.delivery_count), 0)
+                from (
+                    select max(staged.delivery_count) as delivery_count
+                    from {{ this }} as staged
+                    group by staged.{{ key_column }}
+                ) as per_key
+            ) as counted_rows
+            {%- else %}
+            (select coalesce(sum(staged.delivery_count), 0) from {{ this }} as staged) as counted_rows
+            {%- endif %}
+    {%- endset -%}
+    {%- set found = run_query(counts).rows[0] -%}
+    {%- if found[0] != found[1] -%}
+        {%- do log(
+            "raw." ~ table_name ~ " holds " ~ found[0] ~ " rows up to the last run's mark, but " ~ this.identifier
+            ~ " was built from " ~ found[1] ~ ": the raw table was replaced or cut, so this run rebuilds "
+            ~ this.identifier ~ " from every raw row", info=True) -%}
+        {{ return('truncate ' ~ this) }}
+    {%- endif -%}
+    {{ return('select 1') }}
+{%- endmacro %}

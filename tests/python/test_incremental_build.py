@@ -303,3 +303,45 @@ def test_incremental_build_equals_a_full_refresh(incremental_env, monkeypatch):
         if sums[0] != sums[1]:
             differing[name] = sums
     assert not differing, f"incremental and full-refresh tables differ (rows, checksum): {differing}"
+
+
+def test_incremental_run_after_the_raw_tables_were_replaced_equals_a_full_refresh(incremental_env, monkeypatch):
+    # A raw schema replaced between two runs (a new extract, another platform's scrape loaded in its place) breaks
+    # the append-only premise of the incremental models: the same ids and load times come back with other rows.
+    # Without a check the staging models keep rows whose raw rows are gone and the scorer keeps the scores of other
+    # texts; macro empty_if_raw_was_replaced and the scorer's text checksum must make the plain run rebuild them.
+    import generate_marketplace
+
+    dsn, conn = incremental_env
+    generate_marketplace.generate(dsn, scale=SCALE, seed=SEED, dirty_rate=DIRTY_RATE, schema="raw")
+    dbt(monkeypatch, INCREMENTAL_SCHEMA, "seed")
+    dbt(monkeypatch, INCREMENTAL_SCHEMA, "run")
+    generate_marketplace.generate(dsn, scale=SCALE, seed=SEED + 1, dirty_rate=DIRTY_RATE, schema="raw")
+    # Two seeds seldom load one id at one time; an extract whose clock matches the old one's does: give 50 comments
+    # of the new extract the old load time of their id, so the scorer meets the same id and time with another text.
+    staged = f"{INCREMENTAL_SCHEMA}_staging.stg_marketplace__comments"
+    conn.execute(
+        f"update raw.comments as raw_rows set _loaded_at = staged.loaded_at from {staged} as staged"
+        f" where staged.comment_id = raw_rows.id and staged.body is distinct from raw_rows.body"
+        f" and raw_rows.id in (select id from raw.comments where body is not null order by id limit 50)"
+    )
+    shared = conn.execute(
+        f"select count(*) from raw.comments as raw_rows join {staged} as staged"
+        f" on staged.comment_id = raw_rows.id and staged.loaded_at = raw_rows._loaded_at"
+        f" and staged.body is distinct from raw_rows.body"
+    ).fetchone()[0]
+    assert shared > 0, "the premise: the new extract reuses comment ids and load times with other texts"
+
+    inserted = inserted_rows(dbt(monkeypatch, INCREMENTAL_SCHEMA, "run"))
+    rebuilt = [model for model in INCREMENTAL_MODELS if model.startswith("stg_")]
+    totals = {m: conn.execute(f"select count(*) from {relations(INCREMENTAL_SCHEMA)[m]}").fetchone()[0]
+              for m in rebuilt}
+    assert all(inserted[m] == totals[m] for m in rebuilt), f"staging not rebuilt whole: {inserted} of {totals}"
+    assert_reconciles(conn)
+
+    dbt(monkeypatch, FULL_SCHEMA, "seed")
+    dbt(monkeypatch, FULL_SCHEMA, "run", "--full-refresh")
+    incremental, full = relations(INCREMENTAL_SCHEMA), relations(FULL_SCHEMA)
+    differing = {name: sums for name in sorted(full)
+                 if (sums := (checksum(conn, incremental[name]), checksum(conn, full[name])))[0] != sums[1]}
+    assert not differing, f"incremental and full-refresh tables differ (rows, checksum): {differing}"

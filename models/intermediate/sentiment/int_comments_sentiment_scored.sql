@@ -7,8 +7,9 @@
     )
 }}
 {#- Incremental: a comment is scored again only when its staged row was delivered again (loaded_at at or after the
-    latest one scored) or when it is clean and not scored yet (new, or no longer blocked); a comment that became
-    blocked is deleted by the post-hook in the yml. A score reads the comment alone. #}
+    latest one scored) or when it is clean and not scored from its current delivery yet (new, no longer blocked, or
+    staged from another delivery); a comment that became blocked or left staging is deleted by the post-hook in the
+    yml. A score reads the comment alone. #}
 
 with
 
@@ -33,8 +34,13 @@ stg_marketplace__comments as (
         where
             not staged.has_blocking_issue
             and not exists (
+                {#- the same delivery and text scored already: an id scored from another delivery or another text
+                    (a raw table replaced: stg_marketplace__comments rebuilt from other rows) is scored again #}
                 select 1 from {{ this }} as scored
-                where scored.comment_id = staged.comment_id
+                where
+                    scored.comment_id = staged.comment_id
+                    and scored.loaded_at = staged.loaded_at
+                    and scored.body_md5 is not distinct from md5(staged.body)
             )
     ),
 {% endif %}
@@ -45,6 +51,7 @@ clean_comments as not materialized (
         stg_marketplace__comments.comment_id,
         stg_marketplace__comments.listing_id,
         stg_marketplace__comments.body,
+        md5(stg_marketplace__comments.body) as body_md5,
         stg_marketplace__comments.loaded_at
     from stg_marketplace__comments
     where
@@ -56,7 +63,7 @@ clean_comments as not materialized (
 
 comments_scored as (
     -- two branches, one per parallel worker (max_parallel_workers_per_gather in the yml's pre-hooks)
-    {{ score_comment_sentiment('clean_comments', passthrough_columns=['listing_id', 'loaded_at'], parallel_branches=2) }}
+    {{ score_comment_sentiment('clean_comments', passthrough_columns=['listing_id', 'loaded_at', 'body_md5'], parallel_branches=2) }}
 ),
 
 final as (
@@ -69,7 +76,8 @@ final as (
         comments_scored.sentiment_negative,
         comments_scored.sentiment_token_count,
         '{{ var("sentiment_rule_version") }}'::text as sentiment_rule_version,
-        comments_scored.loaded_at
+        comments_scored.loaded_at,
+        comments_scored.body_md5
     from comments_scored
 )
 
