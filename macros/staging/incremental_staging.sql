@@ -92,45 +92,79 @@
 {#
     The guard of every incremental staging model (its pre-hook): a run adds to what the model holds only while the
     raw table still holds every row the model was built from. Raw tables only grow (the source contract: a row is
-    re-delivered, never deleted or changed in place), so the raw rows with an id loaded by the model's latest
-    `loaded_at` are exactly the deliveries it counted (delivery_count; per key_column when the model has several
-    rows per key). A raw table that was replaced (a new extract, another platform's scrape loaded in its place),
-    truncated or cut breaks the count, and the model is emptied here: this run then recomputes every raw row (its
-    watermark is gone) instead of keeping rows whose raw rows are gone. One scan of the raw table per run. A row
-    corrected in place, leaving the count as it was, is not seen: that needs `--full-refresh` (README).
+    re-delivered, never deleted or changed in place), so for every key without a raw row at or after the model's
+    mark (its latest `loaded_at`) the raw rows are exactly the deliveries the model counted (delivery_count): the
+    same number, of the same keys (a checksum of the keys, each counted once per delivery). A raw table that was
+    replaced (a new extract, another platform's scrape loaded in its place), truncated or cut breaks that, and the
+    model is emptied here: this run then recomputes every raw row (its watermark is gone) instead of keeping rows
+    whose raw rows are gone. One scan of the raw table per run. Not seen: a row corrected in place, and rows deleted
+    from a parent table only (the children still count their parent as present): both need `--full-refresh`.
 #}
-{% macro empty_if_raw_was_replaced(table_name, key_column=none) -%}
+{% macro empty_if_raw_was_replaced(table_name, key_column, several_rows_per_key=false) -%}
     {%- if not is_incremental() -%}
         {{ return('select 1') }}
     {%- endif -%}
     {%- set counts -%}
+        with
+
+        mark as (
+            select max(staged.loaded_at) as loaded_at from {{ this }} as staged
+        ),
+
+        {#- Keys with a raw row at or after the mark are left out on both sides: the last batch may have been loaded
+            in two parts with one _loaded_at, and rows at or after the mark are this run's anyway. #}
+        keys_since_mark as (
+            select raw_rows.id
+            from {{ source('marketplace', table_name) }} as raw_rows
+            where raw_rows.id is not null and raw_rows._loaded_at >= (select mark.loaded_at from mark)
+        ),
+
+        raw_side as (
+            select
+                count(*) as deliveries,
+                coalesce(sum(hashtext(raw_rows.id::text)::bigint), 0) as key_checksum
+            from {{ source('marketplace', table_name) }} as raw_rows
+            where
+                raw_rows.id is not null
+                and raw_rows._loaded_at < (select mark.loaded_at from mark)
+                and raw_rows.id not in (select keys_since_mark.id from keys_since_mark)
+        ),
+
+        staged_side as (
+            select
+                coalesce(sum(per_key.delivery_count), 0) as deliveries,
+                coalesce(sum(per_key.delivery_count * hashtext(per_key.key::text)::bigint), 0) as key_checksum
+            from (
+                {%- if several_rows_per_key %}
+                {#- a model with several rows per key repeats the key's delivery_count on each #}
+                select
+                    staged.{{ key_column }} as key,
+                    max(staged.delivery_count) as delivery_count
+                from {{ this }} as staged
+                group by staged.{{ key_column }}
+                {%- else %}
+                select
+                    staged.{{ key_column }} as key,
+                    staged.delivery_count
+                from {{ this }} as staged
+                {%- endif %}
+            ) as per_key
+            where per_key.key not in (select keys_since_mark.id from keys_since_mark)
+        )
+
         select
-            (
-                select count(*)
-                from {{ source('marketplace', table_name) }} as raw_rows
-                where
-                    raw_rows.id is not null
-                    and raw_rows._loaded_at <= (select max(staged.loaded_at) from {{ this }} as staged)
-            ) as raw_rows,
-            {%- if key_column %}
-            (
-                select coalesce(sum(per_key.delivery_count), 0)
-                from (
-                    select max(staged.delivery_count) as delivery_count
-                    from {{ this }} as staged
-                    group by staged.{{ key_column }}
-                ) as per_key
-            ) as counted_rows
-            {%- else %}
-            (select coalesce(sum(staged.delivery_count), 0) from {{ this }} as staged) as counted_rows
-            {%- endif %}
+            raw_side.deliveries as raw_deliveries,
+            staged_side.deliveries as staged_deliveries,
+            raw_side.key_checksum = staged_side.key_checksum as same_keys
+        from raw_side cross join staged_side
     {%- endset -%}
     {%- set found = run_query(counts).rows[0] -%}
-    {%- if found[0] != found[1] -%}
+    {%- if found[0] != found[1] or not found[2] -%}
         {%- do log(
-            "raw." ~ table_name ~ " holds " ~ found[0] ~ " rows up to the last run's mark, but " ~ this.identifier
-            ~ " was built from " ~ found[1] ~ ": the raw table was replaced or cut, so this run rebuilds "
-            ~ this.identifier ~ " from every raw row", info=True) -%}
+            "raw." ~ table_name ~ " holds " ~ found[0] ~ " deliveries before the last run's mark"
+            ~ ("" if found[2] else " of other keys") ~ ", but " ~ this.identifier ~ " was built from " ~ found[1]
+            ~ ": the raw table was replaced or cut, so this run rebuilds " ~ this.identifier ~ " from every raw row",
+            info=True) -%}
         {{ return('truncate ' ~ this) }}
     {%- endif -%}
     {{ return('select 1') }}

@@ -34,13 +34,14 @@ stg_marketplace__comments as (
         where
             not staged.has_blocking_issue
             and not exists (
-                {#- the same delivery and text scored already: an id scored from another delivery or another text
-                    (a raw table replaced: stg_marketplace__comments rebuilt from other rows) is scored again #}
+                {#- the same delivery, text and listing scored already: an id scored from another one (a raw table
+                    replaced: stg_marketplace__comments rebuilt from other rows) is scored again #}
                 select 1 from {{ this }} as scored
                 where
                     scored.comment_id = staged.comment_id
                     and scored.loaded_at = staged.loaded_at
                     and scored.body_md5 is not distinct from md5(staged.body)
+                    and scored.listing_id is not distinct from staged.listing_id
             )
     ),
 {% endif %}

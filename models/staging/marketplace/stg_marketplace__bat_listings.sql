@@ -61,7 +61,7 @@
         unique_key='listing_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook=["{{ empty_if_raw_was_replaced('bat_listings') }}"],
+        pre_hook=["{{ empty_if_raw_was_replaced('bat_listings', 'listing_id') }}"],
     )
 }}
 

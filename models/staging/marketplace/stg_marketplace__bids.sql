@@ -22,7 +22,7 @@
         unique_key='bid_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook=["{{ empty_if_raw_was_replaced('bids') }}"],
+        pre_hook=["{{ empty_if_raw_was_replaced('bids', 'bid_id') }}"],
     )
 }}
 

@@ -21,7 +21,7 @@
         unique_key='comment_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook=["{{ empty_if_raw_was_replaced('comments') }}"],
+        pre_hook=["{{ empty_if_raw_was_replaced('comments', 'comment_id') }}"],
     )
 }}
 

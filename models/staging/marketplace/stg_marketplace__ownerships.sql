@@ -27,7 +27,7 @@
         unique_key='ownership_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook=["{{ empty_if_raw_was_replaced('ownerships') }}"],
+        pre_hook=["{{ empty_if_raw_was_replaced('ownerships', 'ownership_id') }}"],
     )
 }}
 

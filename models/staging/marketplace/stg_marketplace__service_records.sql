@@ -32,7 +32,7 @@
         unique_key='work_order_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook=["{{ empty_if_raw_was_replaced('service_records') }}"],
+        pre_hook=["{{ empty_if_raw_was_replaced('service_records', 'work_order_id') }}"],
     )
 }}
 

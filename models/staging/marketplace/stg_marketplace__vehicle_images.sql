@@ -40,7 +40,7 @@
         unique_key='image_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook=["{{ empty_if_raw_was_replaced('vehicle_images') }}"],
+        pre_hook=["{{ empty_if_raw_was_replaced('vehicle_images', 'image_id') }}"],
         indexes=[{'columns': ['image_id'], 'unique': True}, {'columns': ['image_url']}, {'columns': ['loaded_at']}],
     )
 }}

@@ -57,7 +57,7 @@
         unique_key='vehicle_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        pre_hook=["set local enable_nestloop = off", "{{ empty_if_raw_was_replaced('vehicles', key_column='vehicle_id') }}"],
+        pre_hook=["set local enable_nestloop = off", "{{ empty_if_raw_was_replaced('vehicles', 'vehicle_id', several_rows_per_key=true) }}"],
     )
 }}
 {#- No nested loops (the pre-hook, local to this model's transaction): every join here is a vehicle state against a
