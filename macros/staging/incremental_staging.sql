@@ -97,7 +97,7 @@
     same number, of the same keys (a checksum of the keys, each counted once per delivery). A raw table that was
     replaced (a new extract, another platform's scrape loaded in its place), truncated or cut breaks that, and the
     model is emptied here: this run then recomputes every raw row (its watermark is gone) instead of keeping rows
-    whose raw rows are gone. One scan of the raw table per run. Not seen: a row corrected in place, and rows deleted
+    whose raw rows are gone. Two scans of the raw table and one of the model per run. Not seen: a row corrected in place, and rows deleted
     from a parent table only (the children still count their parent as present): both need `--full-refresh`.
 #}
 {% macro empty_if_raw_was_replaced(table_name, key_column, several_rows_per_key=false) -%}
@@ -108,15 +108,16 @@
         with
 
         mark as (
-            select max(staged.loaded_at) as loaded_at from {{ this }} as staged
+            {{ staging_watermark() }}
         ),
 
         {#- Keys with a raw row at or after the mark are left out on both sides: the last batch may have been loaded
-            in two parts with one _loaded_at, and rows at or after the mark are this run's anyway. #}
+            in two parts with one _loaded_at, and rows at or after the mark are this run's anyway. Without the
+            null id, which would make every `not in` below unknown. #}
         keys_since_mark as (
-            select raw_rows.id
-            from {{ source('marketplace', table_name) }} as raw_rows
-            where raw_rows.id is not null and raw_rows._loaded_at >= (select mark.loaded_at from mark)
+            select loaded_since.id
+            from ({{ parent_ids_loaded_since(table_name, 'mark') }}) as loaded_since
+            where loaded_since.id is not null
         ),
 
         raw_side as (
