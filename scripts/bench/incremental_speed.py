@@ -3,8 +3,10 @@
 In a database of its own: generate the marketplace, seed, then `repeats` times: a full rebuild (`dbt run
 --full-refresh`), the next `--append-days` days of deliveries appended by the generator, and the incremental
 `dbt run` that loads them. Each incremental run is timed right after the full run beside it, so the ratio of the
-two is not skewed by the machine's drift. Prints (and `run(...)` returns) the figures and a Markdown snippet with the
-slowest nodes of the incremental run, which say what still costs time. Target: incremental <= 10% of full.
+two is not skewed by the machine's drift. Then one more `dbt run` with nothing appended: what every daily run pays
+whatever the day brings (the design's floor). Prints (and `run(...)` returns) the figures and a Markdown snippet with
+the slowest nodes of the incremental run and the floor's node seconds per model folder, which say what still costs
+time. Target: incremental <= 10% of full.
 
     python scripts/bench/incremental_speed.py --scale 0.1 --repeats 2            # the local warehouse (PG* vars)
     python scripts/bench/incremental_speed.py --scale 0.01 --repeats 1 --append-days 3
@@ -72,6 +74,16 @@ def node_seconds(run_results: dict) -> dict[str, float]:
     return {r["unique_id"].split(".")[-1]: r["execution_time"] for r in run_results["results"]}
 
 
+def seconds_per_folder(run_results: dict, manifest: dict) -> dict[str, float]:
+    """Node seconds summed per model folder (models/<layer>/<domain>), the largest first."""
+    folders: dict[str, float] = {}
+    for result in run_results["results"]:
+        node = manifest["nodes"].get(result["unique_id"], {})
+        folder = str(Path(node.get("original_file_path", "?")).parent)
+        folders[folder] = folders.get(folder, 0.0) + result["execution_time"]
+    return dict(sorted(folders.items(), key=lambda item: -item[1]))
+
+
 def run(scale: float = 0.1, seed: int = 7, repeats: int = 2, append_days: int = 1) -> dict:
     """Generate, then `repeats` times: full rebuild, append, incremental run. Seconds are dbt's elapsed time."""
     import generate_marketplace
@@ -79,7 +91,7 @@ def run(scale: float = 0.1, seed: int = 7, repeats: int = 2, append_days: int = 
     with connect(dbname="postgres", autocommit=True) as admin:
         admin.execute(f'drop database if exists "{DATABASE}" with (force)')
         admin.execute(f'create database "{DATABASE}"')
-    pairs, slowest = [], {}
+    pairs, slowest, floor_folders = [], {}, {}
     try:
         with environment_set(PGDATABASE=DATABASE, DBT_SCHEMA=SCHEMA, CONTEXTPACK_RAW_SCHEMA="raw"):
             generate_marketplace.generate("", scale=scale, seed=seed, dirty_rate=0.02)
@@ -93,17 +105,24 @@ def run(scale: float = 0.1, seed: int = 7, repeats: int = 2, append_days: int = 
                     append_s = time.perf_counter() - started
                     appended = raw_rows(conn) - before
                     incremental = dbt("run")
+                    slowest = node_seconds(incremental)
+                    # the same run again with nothing appended: the cost of a day that brings no rows
+                    nothing_new = dbt("run")
                     pairs.append({
                         "full_s": full["elapsed_time"], "incremental_s": incremental["elapsed_time"],
+                        "nothing_new_s": nothing_new["elapsed_time"],
                         "appended_rows": appended, "raw_rows_before": before, "append_s": append_s,
                     })
-                    slowest = node_seconds(incremental)
+                    floor_folders = seconds_per_folder(
+                        nothing_new, json.loads((TARGET / "manifest.json").read_text()))
     finally:
         with connect(dbname="postgres", autocommit=True) as admin:
             admin.execute(f'drop database if exists "{DATABASE}" with (force)')
     figures = {
         "scale": scale, "append_days": append_days, "pairs": pairs,
         "ratios": [p["incremental_s"] / p["full_s"] for p in pairs],
+        "floor_ratios": [p["nothing_new_s"] / p["full_s"] for p in pairs],
+        "floor_seconds_per_folder": floor_folders,
         "slowest_incremental_nodes": sorted(slowest.items(), key=lambda item: -item[1])[:12],
     }
     figures["markdown"] = markdown(figures)
@@ -127,12 +146,19 @@ def markdown(figures: dict) -> str:
         f"| full rebuild, `dbt run --full-refresh` (s) | {_span([p['full_s'] for p in pairs])} |",
         f"| incremental `dbt run` after the append (s) | {_span([p['incremental_s'] for p in pairs])} |",
         f"| ratio incremental / full (target <= 0.10) | {_span(figures['ratios'], 3)} |",
+        f"| the floor: `dbt run` again, nothing appended (s) | {_span([p['nothing_new_s'] for p in pairs])} |",
+        f"| ratio floor / full | {_span(figures['floor_ratios'], 3)} |",
         "",
         "Slowest nodes of the last incremental run in seconds (the models README.md does not list as incremental"
         " under Daily runs are full tables, rebuilt every run):",
         "",
         "| node | seconds |", "|---|---|",
         *[f"| {name} | {seconds:.1f} |" for name, seconds in figures["slowest_incremental_nodes"]],
+        "",
+        "Node seconds of the last run with nothing appended, per model folder (summed over dbt's threads):",
+        "",
+        "| folder | seconds |", "|---|---|",
+        *[f"| {folder} | {seconds:.1f} |" for folder, seconds in figures["floor_seconds_per_folder"].items()],
     ]
     return "\n".join(lines)
 

@@ -55,3 +55,20 @@ def test_whole_build_table_shows_the_bytes_written_or_unknown():
     text = bench.render(results, argparse.Namespace(scale=0.1, repeats=3))
     assert "| this checkout | 81.0 (min 80.0, max 82.0) | 11.4 (min 9.9, max 12.9) | pass 3 |" in text
     assert "| abc1234 on the same raw tables | 91.0 (min 90.0, max 92.0) | unknown | pass 3 |" in text
+
+
+def test_floor_seconds_are_summed_per_model_folder():
+    from bench.incremental_speed import seconds_per_folder
+
+    manifest = {"nodes": {
+        "model.contextpack.a": {"original_file_path": "models/intermediate/owners/a.sql"},
+        "model.contextpack.b": {"original_file_path": "models/intermediate/owners/b.sql"},
+        "model.contextpack.c": {"original_file_path": "models/staging/marketplace/c.sql"},
+    }}
+    run_results = {"results": [
+        {"unique_id": "model.contextpack.c", "execution_time": 2.5},
+        {"unique_id": "model.contextpack.a", "execution_time": 1.0},
+        {"unique_id": "model.contextpack.b", "execution_time": 2.0},
+    ]}
+    assert list(seconds_per_folder(run_results, manifest).items()) == [
+        ("models/intermediate/owners", 3.0), ("models/staging/marketplace", 2.5)]
