@@ -125,3 +125,31 @@ def test_unique_by_index_counts_duplicates_once_the_index_is_gone(built_project)
         duplicated = conn.execute(compiled.read_text()).fetchall()
         conn.rollback()
     assert len(duplicated) == 1 and duplicated[0][1] == 2, duplicated
+
+
+def test_uncategorised_galleries_never_say_no_documents(db, built_project):
+    """A gallery whose photos carry no category (Cars & Bids does not categorise) cannot show that no photo is a
+    document: has_documentation is true or unknown, never false, and documentation_level never `none`. The
+    galleries are found in the raw table, not in the staged rows the rule reads."""
+    mart = built_project.relation("listing_image_packages")
+    rows = db.execute(
+        f"""
+        with uncategorised_galleries as (
+            select listing_id from raw.vehicle_images
+            where listing_id is not null
+            group by listing_id
+            having bool_and(coalesce(btrim(category), '') = '')
+        )
+        select
+            (package -> 'listing_context' ->> 'has_documentation') as has_documentation,
+            (package -> 'training_labels' ->> 'documentation_level') as documentation_level,
+            count(distinct listing_id) as listings
+        from {mart}
+        where listing_id in (select listing_id from uncategorised_galleries)
+            and (package -> 'listing_context' ->> 'image_count') is distinct from '0'
+        group by 1, 2
+        """
+    ).fetchall()
+    assert sum(listings for *_, listings in rows) > 0, "the sample has no uncategorised gallery"
+    offending = [row for row in rows if row[0] == "false" or row[1] == "none"]
+    assert not offending, f"(has_documentation, documentation_level, listings) from missing categories: {offending}"

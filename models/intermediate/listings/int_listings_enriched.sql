@@ -202,6 +202,11 @@ gallery_counts as (
         count(*) filter (
             where images.uploaded_at <= listings.started_at and images.image_category = 'documents'
         ) as document_photo_count_at_start,
+        {#- A platform that does not categorise its photos (or a scrape that lost the categories) says nothing about
+            which of them are documents: the count of documents is then a lower bound only. #}
+        count(*) filter (
+            where images.uploaded_at <= listings.started_at and images.image_category is null
+        ) as uncategorised_photos_at_start,
         count(*) filter (
             where images.uploaded_at > listings.started_at
             and (listings.ended_at is null or images.uploaded_at <= listings.ended_at)
@@ -301,11 +306,16 @@ final as (
             when coalesce(gallery_counts.photos_of_unknown_upload_time, 0) = 0
                 then coalesce(gallery_counts.image_count_at_start, 0)::integer
         end as image_count,
-        {#- Documents only: an undated photo that is no document (by its category) leaves that count known. #}
+        {#- Documents only: an undated photo that is no document (by its category) leaves that count known; an
+            uncategorised photo at the start may be a document, so it leaves the count unknown, and the documents
+            photos counted are then a lower bound (document_photo_count_at_least). #}
         case
-            when coalesce(gallery_counts.document_photos_of_unknown_upload_time, 0) = 0
+            when
+                coalesce(gallery_counts.document_photos_of_unknown_upload_time, 0) = 0
+                and coalesce(gallery_counts.uncategorised_photos_at_start, 0) = 0
                 then coalesce(gallery_counts.document_photo_count_at_start, 0)::integer
         end as document_photo_count,
+        coalesce(gallery_counts.document_photo_count_at_start, 0)::integer as document_photo_count_at_least,
         case
             when coalesce(gallery_counts.photos_of_unknown_upload_time, 0) = 0
                 then coalesce(gallery_counts.photos_added_during_listing, 0)::integer

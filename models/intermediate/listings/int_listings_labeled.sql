@@ -36,6 +36,7 @@ outcomes as (
         listings.listing_status,
         listings.service_records_before_start,
         listings.document_photo_count,
+        listings.document_photo_count_at_least,
         listings.mentions_service_records,
         listings.mentions_documentation,
         engagement.comment_count,
@@ -62,13 +63,12 @@ decided as (
         outcomes.service_records_before_start
         >= {{ rule_parameter('documentation_level', 'comprehensive_min_service_records') }}
         and (
-            outcomes.document_photo_count
-            >= {{ rule_parameter('documentation_level', 'comprehensive_min_document_photos') }}
+            {{ document_photos_reach('outcomes', rule_parameter('documentation_level', 'comprehensive_min_document_photos')) }}
             or outcomes.mentions_documentation
         ) as is_comprehensively_documented,
         (
             outcomes.service_records_before_start >= {{ rule_parameter('documentation_level', 'basic_min_evidence') }}
-            or outcomes.document_photo_count >= {{ rule_parameter('documentation_level', 'basic_min_evidence') }}
+            or {{ document_photos_reach('outcomes', rule_parameter('documentation_level', 'basic_min_evidence')) }}
             or outcomes.mentions_service_records
             or outcomes.mentions_documentation
         ) as has_basic_documentation,

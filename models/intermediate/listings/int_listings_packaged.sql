@@ -78,7 +78,7 @@ final as (
             'image_count', listings.image_count,
             'description_length', listings.description_length,
             'has_service_records', listings.service_records_before_start > 0 or listings.mentions_service_records,
-            'has_documentation', listings.document_photo_count > 0 or listings.mentions_documentation,
+            'has_documentation', {{ document_photos_reach('listings', 1) }} or listings.mentions_documentation,
             'seller_type', listings.seller_type,
             'platform', listings.platform,
             'no_reserve', listings.is_no_reserve,
