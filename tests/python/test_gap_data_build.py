@@ -88,6 +88,9 @@ def test_unknown_reads_as_unknown(gap_build):
         if package["behavioral_signals"]["comment_count"] is not None:
             assert package["behavioral_signals"]["comment_count"] == 0
         assert package["rule_versions"]["avg_comment_sentiment"]
+        # No photo has a category, so none is known not to be a document: never a confident "no documents".
+        assert package["listing_context"]["has_documentation"] is not False, package["listing_id"]
+        assert package["training_labels"]["documentation_level"] != "none", package["listing_id"]
     # No service record was ever delivered: the service history of every listing is unknown.
     known_history = conn.execute(
         f"select count(*) from {GAP_SCHEMA}_intermediate.int_listings_enriched "

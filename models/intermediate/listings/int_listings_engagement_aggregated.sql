@@ -49,9 +49,12 @@ classified_comments as (
         comments.posted_at >= listings.started_at
         and comments.posted_at < listings.started_at + interval '{{ var("early_signal_hours") }} hours'
         and (listings.ended_at is null or comments.posted_at <= listings.ended_at) as is_early,
-        coalesce(comments.user_id = listings.seller_id, false) as is_seller_response,
-        {#- A question is a commenter asking: the seller's own "?" is usually rhetorical or a reply. #}
-        coalesce(comments.user_id is distinct from listings.seller_id and comments.body like '%?%', false)
+        {#- null when the commenter or the seller is unknown (not in the users table, or no users delivered): such a
+            comment may be the seller's, so the listing's count of seller responses is unknown too. #}
+        comments.user_id = listings.seller_id as is_seller_response,
+        {#- A question is a commenter asking: the seller's own "?" is usually rhetorical or a reply. A "?" not known
+            to be the seller's counts (the question_count describes what is known, not who might have asked). #}
+        coalesce(comments.body like '%?%' and not coalesce(comments.user_id = listings.seller_id, false), false)
             as is_question
     from comments
     inner join listings
@@ -67,11 +70,13 @@ comment_counts as (
         count(*) filter (where is_in_window) as comment_count,
         count(*) filter (where is_in_window and is_question) as question_count,
         count(*) filter (where is_in_window and is_seller_response) as seller_response_count,
+        count(*) filter (where is_in_window and is_seller_response is null) as unattributed_comment_count,
         avg(sentiment_compound) filter (where is_in_window) as avg_comment_sentiment,
         count(*) filter (where is_after_end) as post_end_comment_count,
         count(*) filter (where is_early) as early_comment_count,
         count(*) filter (where is_early and is_question) as early_question_count,
         count(*) filter (where is_early and is_seller_response) as early_seller_response_count,
+        count(*) filter (where is_early and is_seller_response is null) as early_unattributed_comment_count,
         avg(sentiment_compound) filter (where is_early) as early_avg_comment_sentiment
     from classified_comments
     group by listing_id
@@ -130,14 +135,22 @@ final as (
         evidence.bids_are_known,
         evidence.comment_coverage,
         evidence.bid_coverage,
-        {%- for column in ['comment_count', 'question_count', 'seller_response_count', 'post_end_comment_count'] %}
+        {%- for column in ['comment_count', 'question_count', 'post_end_comment_count'] %}
             case when evidence.comments_are_known then coalesce(comment_counts.{{ column }}, 0) end::integer
                 as {{ column }},
         {%- endfor %}
-        {%- for column in ['early_comment_count', 'early_question_count', 'early_seller_response_count'] %}
+        case
+            when evidence.comments_are_known and coalesce(comment_counts.unattributed_comment_count, 0) = 0
+                then coalesce(comment_counts.seller_response_count, 0)
+        end::integer as seller_response_count,
+        {%- for column in ['early_comment_count', 'early_question_count'] %}
             case when comment_counts.early_comment_count > 0 then comment_counts.{{ column }} end::integer
                 as {{ column }},
         {%- endfor %}
+        case
+            when comment_counts.early_comment_count > 0 and comment_counts.early_unattributed_comment_count = 0
+                then comment_counts.early_seller_response_count
+        end::integer as early_seller_response_count,
         round(comment_counts.avg_comment_sentiment::numeric, 4) as avg_comment_sentiment,
         round(comment_counts.early_avg_comment_sentiment::numeric, 4) as early_avg_comment_sentiment,
         case when evidence.bids_are_known then coalesce(bid_counts.bid_count, 0) end::integer as bid_count,
