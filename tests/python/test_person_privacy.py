@@ -258,6 +258,61 @@ def test_linkage_attack_singles_out_few_people(packages, db):
         assert share < 0.05
 
 
+def _rule_parameters() -> dict[tuple[str, str], float]:
+    import csv
+
+    with (ROOT / "seeds" / "rule_parameters.csv").open(newline="") as handle:
+        return {(row["rule_name"], row["parameter"]): float(row["value"]) for row in csv.DictReader(handle)}
+
+
+def test_no_work_order_figure_singles_out_the_order_in_the_raw_tables(packages, db):
+    """The attacker matches each order of a technician package to the raw work orders by its category and the
+    figures it shows: exact ones (labor_hours, description_length) or bands, banded here again from the raw rows
+    with the seed's thresholds. Exact hours and lengths found one raw order for nearly every package order (and
+    so the technician); fewer than 1% of the orders may be that rare (k < 2)."""
+    limits = _rule_parameters()
+
+    def labor_band(hours):
+        if hours is None:
+            return None
+        for band, parameter in (("short", "short_max_hours"), ("day", "day_max_hours"), ("week", "week_max_hours")):
+            if hours < limits[("work_order_labor_band", parameter)]:
+                return band
+        return "long"
+
+    def description_band(length):
+        if length == 0:
+            return "none"
+        if length < limits[("documentation_consistency", "min_description_length")]:
+            return "short"
+        detailed = limits[("work_order_description_band", "detailed_min_characters")]
+        return "documented" if length < detailed else "detailed"
+
+    raw_orders = [
+        {"category": category, "labor_hours": None if hours is None else round(float(hours), 2),
+         "description_length": length, "labor_band": labor_band(hours), "description_band": description_band(length)}
+        for category, hours, length in db.execute(
+            "select distinct on (id) lower(btrim(category)), labor_hours, char_length(btrim(coalesce(description, '')))"
+            " from raw.service_records where id is not null order by id, _loaded_at desc"
+        )
+    ]
+    matchable = ("category", "labor_hours", "description_length", "labor_band", "description_band")
+    counts: dict[tuple, Counter] = {}
+    rare = total = 0
+    for _, _, package in packages["technician_work_packages"]:
+        for order in package["work_history"]["orders"]:
+            shown = tuple(field for field in matchable if field in order)
+            if shown not in counts:
+                counts[shown] = Counter(tuple(raw[field] for field in shown) for raw in raw_orders)
+            value = tuple(
+                round(float(order[f]), 2) if f == "labor_hours" and order[f] is not None else order[f] for f in shown
+            )
+            rare += counts[shown][value] < 2
+            total += 1
+    print(f"work orders matched by {sorted(counts)}: {rare} of {total} found fewer than 2 raw orders")
+    assert total and rare / total < 0.01
+
+
 def test_changing_the_key_changes_every_pseudonym(db, built_project):
     """Rebuild the pseudonymizing models with another key beside the originals (deferring their inputs)."""
     other_key = built_project.pseudonym_key + "-rotated"

@@ -97,9 +97,9 @@ work_history as (
             jsonb_build_object(
                 'work_order_key', {{ pseudonymize('work_order_id', 'technician_package_work_order') }},
                 'category', work_category,
-                'labor_hours', labor_hours,
+                'labor_band', labor_band,
                 'cost_band', cost_band,
-                'description_length', description_length,
+                'description_band', description_band,
                 'mileage_recorded', is_mileage_recorded,
                 'vehicle', jsonb_build_object(
                     {#- Keyed per technician: two technicians who worked on one car get two keys for it. #}

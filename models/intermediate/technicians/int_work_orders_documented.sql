@@ -186,6 +186,28 @@ documented as (
             when orders.total_cost < {{ rule_parameter('work_order_cost_band', 'high_max_usd') }} then 'high'
             else 'major'
         end as cost_band,
+        {#- Bands, not the exact figures: hours to the hundredth and a description's exact length single out the
+            work order in the raw tables (and through it the technician), as an exact price finds a sale. #}
+        case
+            when orders.labor_hours is null then null
+            when orders.labor_hours < {{ rule_parameter('work_order_labor_band', 'short_max_hours') }} then 'short'
+            when orders.labor_hours < {{ rule_parameter('work_order_labor_band', 'day_max_hours') }} then 'day'
+            when orders.labor_hours < {{ rule_parameter('work_order_labor_band', 'week_max_hours') }} then 'week'
+            when orders.labor_hours >= {{ rule_parameter('work_order_labor_band', 'week_max_hours') }} then 'long'
+        end as labor_band,
+        case
+            when orders.description_length = 0 then 'none'
+            when orders.description_length < {{ rule_parameter('documentation_consistency', 'min_description_length') }}
+                then 'short'
+            when
+                orders.description_length
+                < {{ rule_parameter('work_order_description_band', 'detailed_min_characters') }}
+                then 'documented'
+            when
+                orders.description_length
+                >= {{ rule_parameter('work_order_description_band', 'detailed_min_characters') }}
+                then 'detailed'
+        end as description_band,
         orders.description_length > 0 as has_description,
         case when work_photo_history.is_delivered then coalesce(photos_per_order.photo_count, 0) end as photo_count,
         case

@@ -35,7 +35,8 @@ final as (
                 'orders_total', technicians.order_count,
                 'orders_shown', technicians.orders_shown,
                 'photos_total', technicians.photo_total,
-                'labor_hours_total', technicians.labor_hours_total,
+                {#- to 2 significant digits, like the owners' prices: an exact total finds the technician #}
+                'labor_hours_total', {{ round_to_significant('technicians.labor_hours_total') }},
                 'orders', technicians.work_history
             ),
             'documentation_patterns', jsonb_build_object(
@@ -70,6 +71,8 @@ final as (
                 'documentation_consistency_score', labels.documentation_consistency_rule_version,
                 'skill_level', labels.skill_level_rule_version,
                 'comeback', {{ rule_version('technician_experience') }},
+                'work_order_bands', {{ rule_version('work_order_cost_band') }} || '+' || {{ rule_version('work_order_labor_band') }}
+                || '+' || {{ rule_version('work_order_description_band') }},
                 'split', 'grouped_md5_bucket@1',
                 'technician_key', 'hmac_sha256_session_key@3'
             ),
