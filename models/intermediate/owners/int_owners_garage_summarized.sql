@@ -147,7 +147,8 @@ vehicle_entries as (
                 'modification_records', modification_record_count,
                 'restoration_records', restoration_record_count,
                 'service_records', service_record_count,
-                'miles_per_year', round(miles_added / nullif(mileage_span_years, 0), 1)
+                {#- 2 significant digits, like the prices: computed from raw odometer readings, an exact value is a key #}
+                'miles_per_year', {{ round_to_significant('miles_added / nullif(mileage_span_years, 0)') }}
             )
             order by recency_rank
         ) as vehicles

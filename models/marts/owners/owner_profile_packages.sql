@@ -76,7 +76,8 @@ final as (
                 'priced_sale_total', {{ round_to_significant('owners.priced_sale_total') }}
             ),
             'usage', jsonb_build_object(
-                'miles_per_year', owners.miles_per_year,
+                {#- rounded in the package only: owner_type reads the exact value #}
+                'miles_per_year', {{ round_to_significant('owners.miles_per_year') }},
                 'mileage_measured_holdings', owners.mileage_measured_holding_count
             ),
             'work', jsonb_build_object(
