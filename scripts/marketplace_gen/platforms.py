@@ -7,7 +7,8 @@ later), so only such cars can come from it; about 30% of listings do. The platfo
 - model text: Bring a Trailer files the plain model ("M3", "Camaro"); the Cars & Bids scrape repeats the
   make ("BMW M3"), carries page text after a line break ("M3\\nSave") or glued to the end ("M3 Show more"),
   uses its taxonomy with a generation ("Camaro (6th Generation - 2016-2024)", "911 (993)"), a chassis code
-  ("E46 M3") or capitals ("CAMARO").
+  ("E46 M3") or capitals ("CAMARO"); its make text carries the page's button text too, for one car in eight
+  ("Porsche\\nWatch", "BMW View all photos").
   ``_vehicle_truth`` names the catalog's make and model and the generation the platform named, if any.
 - seller type: "Private Party" / "Dealer" on Bring a Trailer, "Private Party" / "Dealer ($80 fee)" on
   Cars & Bids.
@@ -155,6 +156,13 @@ def model_text(
     if style == STYLE_CHASSIS and generation and generation[3] and " " not in generation[2]:
         return f"{generation[2]} {model}", generation[2]
     return model, None
+
+
+def make_text(platform: int, make: str, detail: int) -> str:
+    """The make as the platform writes it: the Cars & Bids scrape glues page text to one make in eight."""
+    if platform == PLATFORM_CARS_AND_BIDS and detail % 8 == 3:
+        return make + UI_TEXT[(detail // 8) % len(UI_TEXT)]
+    return make
 
 
 def delivers_comments_and_bids(platform: np.ndarray) -> np.ndarray:

@@ -313,7 +313,7 @@ def _car_text(identity: VehicleIdentity, draws: VehicleDraws, text_draws: TextDr
         platform, make, model, year, text_uniforms[T_MODEL_STYLE], int(text_uniforms[T_MODEL_DETAIL] * 64)
     )
     return _TextRow(
-        make=_spelling(make, uniforms[U_MAKE_SPELLING]),
+        make=platforms.make_text(platform, _spelling(make, uniforms[U_MAKE_SPELLING]), text_pick),
         canonical_make=make,
         model=model_text,
         canonical_model=model,

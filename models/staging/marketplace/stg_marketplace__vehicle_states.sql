@@ -122,7 +122,7 @@ made as (
         states.*,
         coalesce(
             make_aliases.make_name,
-            initcap({{ null_if_placeholder(latinize_lookalikes(clean_text('states.make'))) }})
+            initcap({{ null_if_placeholder(strip_ui_text(latinize_lookalikes(clean_text('states.make')))) }})
         ) as make_name,
         coalesce(make_aliases.lot_category, 'car') as make_lot_category,
         (
@@ -136,12 +136,13 @@ made as (
             select 1 from {{ source('marketplace', 'users') }} as users
             where users.id = states.current_owner_id
         ) as owner_exists,
-        {#- Platform UI text comes off the model text first. #}
+        {#- Platform UI text comes off the model text first (and off the make, "Porsche\nWatch", above and in the
+            alias look-up below). #}
         {{ strip_ui_text(null_if_placeholder(latinize_lookalikes(clean_text('states.model')))) }} as model_without_ui_text
     from states
     left join make_aliases
         on make_aliases.make_key = regexp_replace(
-            lower({{ latinize_lookalikes(clean_text('states.make')) }}), '[^a-z0-9]', '', 'g'
+            lower({{ strip_ui_text(latinize_lookalikes(clean_text('states.make'))) }}), '[^a-z0-9]', '', 'g'
         )
     {#- Sorted and fenced: PostgreSQL keeps only 32 compiled regular expressions per backend, and this model
         uses about 60 (cleaning, name patterns, aliases, lot keywords). Pipelined row by row, every row
