@@ -156,7 +156,10 @@ final as (
         case when evidence.bids_are_known then coalesce(bid_counts.bid_count, 0) end::integer as bid_count,
         case when bid_counts.early_bid_count > 0 then bid_counts.early_bid_count end::integer as early_bid_count,
         bid_counts.max_bid_amount,
-        bid_counts.early_high_bid
+        bid_counts.early_high_bid,
+        {#- the rule that tells questions and seller responses above (is_question, is_seller_response); version 2
+            leaves the seller responses unknown when the seller or a commenter is #}
+        'comment_roles@2'::text as comment_roles_rule_version
     from listings
     inner join evidence
         on listings.listing_id = evidence.listing_id

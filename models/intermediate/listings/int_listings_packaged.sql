@@ -124,9 +124,7 @@ final as (
             'price_tier', labels.price_tier_rule_version,
             'price_estimate', estimates.estimate_rule_version,
             'avg_comment_sentiment', '{{ var("sentiment_rule_version") }}',
-            {#- who asked and who answered (int_listings_engagement_aggregated): version 2 leaves the seller's
-                responses unknown when the seller or a commenter is unknown #}
-            'comment_roles', 'comment_roles@2',
+            'comment_roles', engagement.comment_roles_rule_version,
             'lot_category', name_rules.lot_category_rule_version,
             'vehicle_names', name_rules.vehicle_names_rule_version,
             'mileage', name_rules.mileage_rule_version,
