@@ -15,6 +15,8 @@
 {% set text_columns = ['vin', 'make', 'model', '"trim"', 'color', 'interior_color', 'transmission', 'engine', 'body_style', 'drivetrain'] %}
 {% set optional_columns = ['vin', '"trim"', 'color', 'interior_color', 'transmission', 'engine', 'body_style', 'drivetrain'] %}
 {% set identifying_columns = ['make', 'model', 'color'] %}
+{#- The make as the platform meant it: cleaned, look-alike letters latinized, page UI text ("Porsche\nWatch") off. #}
+{% set make_text = strip_ui_text(latinize_lookalikes(clean_text('states.make'))) %}
 {% set checks = [
     {'reason': 'missing_required_value',
      'when': "coalesce(" ~ is_placeholder(clean_text('make')) ~ ", true) or coalesce(" ~ is_placeholder(clean_text('model')) ~ ", true)",
@@ -122,7 +124,7 @@ made as (
         states.*,
         coalesce(
             make_aliases.make_name,
-            initcap({{ null_if_placeholder(strip_ui_text(latinize_lookalikes(clean_text('states.make')))) }})
+            initcap({{ null_if_placeholder(make_text) }})
         ) as make_name,
         coalesce(make_aliases.lot_category, 'car') as make_lot_category,
         (
@@ -136,13 +138,12 @@ made as (
             select 1 from {{ source('marketplace', 'users') }} as users
             where users.id = states.current_owner_id
         ) as owner_exists,
-        {#- Platform UI text comes off the model text first (and off the make, "Porsche\nWatch", above and in the
-            alias look-up below). #}
+        {#- Platform UI text comes off the model text first (as off the make: make_text above). #}
         {{ strip_ui_text(null_if_placeholder(latinize_lookalikes(clean_text('states.model')))) }} as model_without_ui_text
     from states
     left join make_aliases
         on make_aliases.make_key = regexp_replace(
-            lower({{ strip_ui_text(latinize_lookalikes(clean_text('states.make'))) }}), '[^a-z0-9]', '', 'g'
+            lower({{ make_text }}), '[^a-z0-9]', '', 'g'
         )
     {#- Sorted and fenced: PostgreSQL keeps only 32 compiled regular expressions per backend, and this model
         uses about 60 (cleaning, name patterns, aliases, lot keywords). Pipelined row by row, every row
